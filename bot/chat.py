@@ -1,0 +1,117 @@
+"""The terminal chat loop. It takes its answer service and its input and output as parameters,
+so tests drive it with scripted lines."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bot.textview import NOT_SAID, render_answer, render_hit, render_source, render_stories
+from index.service import AnswerService, UnknownStoryError
+
+HELP = """Ask anything about the story. Commands:
+  /more        the next passage for the last question
+  /source      where the story comes from
+  /stories     the stories in the index
+  /story ID    ask about one story (/story all: every story)
+  /quit        leave (Ctrl-D works too)"""
+MORE_LIMIT = 10
+
+
+@dataclass
+class ChatState:
+    story: str | None = None
+    question: str = ""
+    shown: int = 0
+
+
+def chat(service: AnswerService, lines: Iterator[str], write: Callable[[str], None], bold: bool = False,
+         story: str | None = None) -> None:
+    """Answer each line until /quit or the end of input."""
+    state = ChatState(story=story)
+    for line in lines:
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/quit", "/exit", "/q"):
+            return
+        try:
+            reply = _reply(service, state, text, bold)
+        except UnknownStoryError as exc:
+            reply = str(exc)
+        write(reply + "\n")
+
+
+def _reply(service: AnswerService, state: ChatState, text: str, bold: bool) -> str:
+    command, _, arg = text.partition(" ")
+    arg = arg.strip()
+    if command == "/help":
+        return HELP
+    if command == "/stories":
+        return render_stories(service.stories())
+    if command == "/source":
+        stories = [service.story(state.story)] if state.story else service.stories()
+        return "\n".join(render_source(s) for s in stories)
+    if command == "/story":
+        if not arg or arg == "all":
+            state.story = None
+            return "Asking about every story."
+        state.story = service.story(arg).id
+        return f"Asking about: {service.story(arg).title}"
+    if command == "/more":
+        if not state.question:
+            return "Ask a question first; /more then shows the next passage."
+        answer = service.ask(state.question, state.story, k=min(MORE_LIMIT, state.shown + 1))
+        if len(answer.hits) <= state.shown:
+            return "No more passages for that question."
+        state.shown += 1
+        return render_hit(answer.hits[state.shown - 1], bold)
+    if command.startswith("/"):
+        return f"Unknown command {command}. /help lists the commands."
+    answer = service.ask(text, state.story, k=1)
+    state.question, state.shown = text, len(answer.hits)
+    return render_answer(answer, bold)
+
+
+def input_lines(prompt: str, interactive: bool, stream: TextIO, history: Path) -> Iterator[str]:
+    """Lines from the user: with a prompt and readline history on a terminal, plain when piped."""
+    if not interactive:
+        yield from stream
+        return
+    _enable_history(history)
+    while True:
+        try:
+            yield input(prompt)
+        except EOFError:
+            print()
+            return
+        except KeyboardInterrupt:
+            print()
+            return
+
+
+def _enable_history(history: Path) -> None:
+    import atexit
+
+    try:
+        import readline
+    except ImportError:  # not on every platform; the chat works without it
+        return
+    try:
+        readline.read_history_file(history)
+    except OSError:
+        pass
+    readline.set_history_length(1000)
+    atexit.register(_save_history, readline, history)
+
+
+def _save_history(readline: object, history: object) -> None:
+    try:
+        readline.write_history_file(history)  # type: ignore[attr-defined]
+    except OSError:
+        pass
+
+
+__all__ = ["HELP", "NOT_SAID", "chat", "input_lines"]

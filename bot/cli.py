@@ -1,0 +1,246 @@
+"""The `storybot` command: index, ask, chat, add (and serve, eval). Errors are one line, exit code 2."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from index.service import AnswerService
+
+log = logging.getLogger("storybot")
+
+
+class UsageError(Exception):
+    """Something the user can fix; the message is the one line they see."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # every failure the user can meet becomes one line, never a traceback
+        message = _one_line(exc)
+        if message is None:
+            raise
+        print(f"storybot: {message}", file=sys.stderr)
+        return 2
+
+
+def _one_line(exc: Exception) -> str | None:
+    from pydantic import ValidationError
+
+    from index.build import StoriesError
+    from index.read import StoryFileError
+    from index.service import UnknownStoryError
+    from index.store import IndexFileError
+
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
+        return f"bad setting {name}: {err['msg']}"  # never the input: it may be the token
+    if isinstance(exc, IndexFileError | StoriesError | UsageError | UnknownStoryError):
+        return str(exc)
+    if isinstance(exc, StoryFileError):
+        return f"cannot add that story: {exc}"
+    if isinstance(exc, OSError):
+        return f"{exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")
+    return None
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="storybot", description="Answers questions about news stories, with citations.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("index", help="(re)build the index from the stories folder")
+    p.add_argument("--stories", type=Path, help="stories folder (default: STORYBOT_STORIES_DIR or the bundled one)")
+    p.add_argument("--index", type=Path, help="index file (default: STORYBOT_INDEX_PATH)")
+    p.add_argument("--show-dropped", action="store_true", help="list the lines dropped from each story")
+    p.set_defaults(run=cmd_index)
+
+    p = sub.add_parser("ask", help="answer one question, or JSON lines on stdin with --jsonl")
+    p.add_argument("question", nargs="?", help="the question")
+    p.add_argument("--index", type=Path)
+    p.add_argument("--story", help="ask about this story only (its id: the file name without suffix)")
+    p.add_argument("-k", type=int, default=3, help="answers to list (default 3)")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+    p.add_argument("--jsonl", action="store_true", help='read {"question": ..., "story": ...} lines on stdin')
+    p.set_defaults(run=cmd_ask)
+
+    p = sub.add_parser("chat", help="chat about the stories in the terminal")
+    p.add_argument("--index", type=Path)
+    p.add_argument("--story", help="start scoped to this story")
+    p.set_defaults(run=cmd_chat)
+
+    p = sub.add_parser("add", help="add a story from a URL or a file, then rebuild the index")
+    p.add_argument("source", help="http(s) URL or file path")
+    p.add_argument("--stories", type=Path)
+    p.add_argument("--index", type=Path)
+    p.set_defaults(run=cmd_add)
+
+    for register in _extra_commands():
+        register(sub)
+    return parser
+
+
+def _extra_commands() -> list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]]:
+    """Commands that live in their own modules; each registers its own parser."""
+    from bot import commands
+
+    return commands.REGISTRY
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    from bot.config import load_settings
+
+    settings = load_settings(stories_dir=getattr(args, "stories", None), index_path=getattr(args, "index", None))
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    return settings
+
+
+def open_service(settings: Settings) -> AnswerService:
+    from index.service import AnswerService
+
+    service = AnswerService(settings.index_path, settings.stories_dir)
+    report = service.open(build_if_missing=True)
+    if report is not None:
+        print(f"storybot: built the index at {settings.index_path} ({len(report.stories)} stories)", file=sys.stderr)
+    return service
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from index.build import build_and_save
+
+    settings = settings_for(args)
+    progress = _progress_bar() if sys.stderr.isatty() else None
+    report = build_and_save(settings.stories_dir, settings.index_path, progress)
+    for story in report.stories:
+        warn = f" ({story.warning})" if story.warning else ""
+        print(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}")
+        if args.show_dropped:
+            for d in story.dropped:
+                print(f"  - line {d.line} [{d.reason}]: {d.text}")
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    print(f"index written to {settings.index_path}: {len(report.stories)} stories, {len(report.skipped)} skipped")
+    return 0
+
+
+def _progress_bar(min_files: int = 20) -> Callable[[int, int], None]:
+    def show(done: int, total: int) -> None:
+        if total < min_files:
+            return
+        filled = int(30 * done / total)
+        end = "\n" if done == total else ""
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} stories", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    if args.k < 1:
+        raise UsageError("-k must be at least 1")
+    if args.jsonl == bool(args.question):
+        raise UsageError("give a QUESTION, or --jsonl with questions on stdin")
+    settings = settings_for(args)
+    service = open_service(settings)
+    if args.jsonl:
+        return _ask_jsonl(service, args.k)
+    answer = service.ask(args.question, args.story, args.k)
+    if args.json:
+        print(json.dumps(answer.to_json(), ensure_ascii=False))
+    else:
+        from bot.textview import render_answer
+
+        print(render_answer(answer, bold=sys.stdout.isatty()))
+    return 0
+
+
+def _ask_jsonl(service: AnswerService, k: int) -> int:
+    from index.service import UnknownStoryError
+
+    out = sys.stdout
+    for n, line in enumerate(sys.stdin, 1):
+        if not line.strip():
+            continue
+        try:
+            item = json.loads(line)
+            question = item["question"]
+            story = item.get("story")
+            if not isinstance(question, str) or not (story is None or isinstance(story, str)):
+                raise TypeError
+        except (ValueError, KeyError, TypeError, AttributeError):
+            error = f'line {n}: expected {{"question": str, "story": str (optional)}}'
+            out.write(json.dumps({"question": "", "answered": False, "answers": [], "error": error}) + "\n")
+            continue
+        try:
+            result = service.ask(question, story, k).to_json()
+        except UnknownStoryError as exc:
+            result = {"question": question, "answered": False, "answers": [], "error": str(exc)}
+        out.write(json.dumps(result, ensure_ascii=False) + "\n")
+        out.flush()
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat import HELP, chat, input_lines
+
+    settings = settings_for(args)
+    service = open_service(settings)
+    if args.story:
+        service.story(args.story)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        titles = ", ".join(s.title for s in service.stories()[:3])
+        print(f"storybot: ask about {titles}\n{HELP}\n")
+    lines = input_lines("? ", interactive, sys.stdin, Path.home() / ".storybot_history")
+    chat(service, lines, sys.stdout.write, bold=sys.stdout.isatty(), story=args.story)
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from index.build import build_and_save
+    from index.clean import clean
+    from index.read import StoryFileError, fetch_url, read_story
+
+    settings = settings_for(args)
+    folder = settings.stories_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    if args.source.startswith(("http://", "https://")):
+        name, data = fetch_url(args.source)
+    else:
+        path = Path(args.source)
+        if not path.is_file():
+            raise UsageError(f"no such file: {path}")
+        name, data = path.name, path.read_bytes()
+    target = folder / name
+    staging = folder / f".adding-{name}"  # hidden: a rebuild meanwhile does not index it
+    staging.write_bytes(data)
+    try:
+        story = clean(read_story(staging))
+        if not story.paragraphs:
+            raise StoryFileError("no story text found in it")
+        staging.replace(target)
+    finally:
+        staging.unlink(missing_ok=True)
+    report = build_and_save(folder, settings.index_path)
+    print(f"added {target.name} ({story.title}); index rebuilt: {len(report.stories)} stories")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

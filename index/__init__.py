@@ -1,0 +1,1 @@
+"""storybot's core: stories in, cited answers out. Pure Python; never imports the bot shell."""

@@ -1,0 +1,102 @@
+"""A stories folder to an index file, with a report of what was kept, dropped and skipped."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from index.analyze import tokenize
+from index.clean import clean
+from index.read import StoryFileError, read_story, story_files
+from index.split import passages
+from index.store import IndexFile, PassageRecord, SentenceRecord, StoryRecord, save
+from index.types import Dropped
+
+
+class StoriesError(Exception):
+    """The stories folder gives nothing to index; the message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoryReport:
+    id: str
+    path: str
+    passages: int
+    dropped: tuple[Dropped, ...]
+    warning: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Skipped:
+    path: str
+    reason: str
+
+
+@dataclass(slots=True)
+class BuildReport:
+    stories: list[StoryReport] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) -> tuple[IndexFile, BuildReport]:
+    """Read, clean, split and tokenize every story in the folder. Bad files are skipped and reported."""
+    if not stories_dir.is_dir():
+        raise StoriesError(f"stories folder {stories_dir} does not exist: create it or set STORYBOT_STORIES_DIR")
+    files = story_files(stories_dir)
+    if not files:
+        raise StoriesError(f"no stories (.txt, .md, .html) in {stories_dir}: add one with `storybot add`")
+    report = BuildReport()
+    records: list[StoryRecord] = []
+    for n, path in enumerate(files, 1):
+        try:
+            record, story_report = _story(path)
+        except StoryFileError as exc:
+            report.skipped.append(Skipped(str(path), str(exc)))
+        else:
+            if record.passages:
+                records.append(record)
+                report.stories.append(story_report)
+            else:
+                report.skipped.append(Skipped(str(path), "no story text found (everything looked like boilerplate)"))
+        if on_file:
+            on_file(n, len(files))
+    if not records:
+        raise StoriesError(f"no usable story in {stories_dir}: every file was skipped")
+    built_at = datetime.now(UTC).isoformat(timespec="seconds")
+    return IndexFile(built_at=built_at, stories=records), report
+
+
+def build_and_save(
+    stories_dir: Path, index_path: Path, on_file: Callable[[int, int], None] | None = None
+) -> BuildReport:
+    index, report = build(stories_dir, on_file)
+    save(index, index_path)
+    return report
+
+
+def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
+    raw = read_story(path)
+    story = clean(raw)
+    records = [
+        PassageRecord(
+            paragraph=p.paragraph,
+            sentences=[
+                SentenceRecord(text=s.text, start=s.start, end=s.end, terms=" ".join(tokenize(s.text)))
+                for s in p.sentences
+            ],
+        )
+        for p in passages(story)
+    ]
+    record = StoryRecord(
+        id=story.id,
+        title=story.title,
+        byline=story.byline,
+        source=story.source,
+        path=path.name,
+        paragraphs=len(story.paragraphs),
+        dropped=len(story.dropped),
+        passages=records,
+    )
+    return record, StoryReport(story.id, str(path), len(records), story.dropped, raw.warning)

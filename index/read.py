@@ -1,0 +1,147 @@
+"""Story files to readable text: .txt as it is, .md without its markup, .html through trafilatura."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+STORY_SUFFIXES = (".txt", ".md", ".html", ".htm")
+MAX_STORY_BYTES = 32 * 1024 * 1024
+
+
+class StoryFileError(Exception):
+    """A story file that cannot be read as a story; the message says why in one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class RawStory:
+    """A story file's readable text, with whatever metadata the format carried."""
+
+    id: str
+    path: str
+    text: str
+    title: str = ""
+    byline: str = ""
+    source: str = ""
+    warning: str = ""
+
+
+def story_files(folder: Path) -> list[Path]:
+    """The story files in a folder, in a stable order; hidden files are not stories."""
+    return sorted(
+        p for p in folder.iterdir()
+        if p.is_file() and p.suffix.lower() in STORY_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def read_story(path: Path) -> RawStory:
+    """Read one story file, or raise StoryFileError naming what is wrong with it."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_STORY_BYTES:
+            raise StoryFileError(f"larger than {MAX_STORY_BYTES // (1024 * 1024)} MB")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoryFileError(exc.strerror or str(exc)) from None
+    text, warning = decode(data)
+    suffix = path.suffix.lower()
+    if suffix in (".html", ".htm"):
+        return _from_html(path, text, warning)
+    if suffix == ".md":
+        text = strip_markdown(text)
+    return RawStory(id=path.stem, path=str(path), text=text, warning=warning)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Bytes to text: UTF-8 first, Windows-1252 for the Latin-1 files older systems write."""
+    if not data.strip():
+        raise StoryFileError("empty file")
+    if b"\x00" in data[:8192] or _control_ratio(data[:8192]) > 0.05:
+        raise StoryFileError("binary file, not text")
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "not UTF-8; read as Windows-1252"
+    except UnicodeDecodeError:
+        return data.decode("utf-8", errors="replace").replace("\ufffd", ""), "not UTF-8; undecodable bytes skipped"
+
+
+def _control_ratio(sample: bytes) -> float:
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    return controls / max(1, len(sample))
+
+
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
+_MD_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d+[.)]\s+)")
+
+
+def strip_markdown(text: str) -> str:
+    """Markdown to plain lines: links keep their text, emphasis and heading marks go."""
+    lines = []
+    for line in text.splitlines():
+        line = _MD_PREFIX.sub("", line)
+        line = _MD_LINK.sub(r"\1", line)
+        line = _MD_EMPHASIS.sub(r"\2", line)
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _from_html(path: Path, html: str, warning: str) -> RawStory:
+    # trafilatura costs 0.3 s to import: only pay it when a story is HTML
+    import trafilatura
+
+    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    body = getattr(doc, "text", None) if doc is not None else None
+    if not body:
+        raise StoryFileError("no article text found in the HTML")
+    return RawStory(
+        id=path.stem,
+        path=str(path),
+        text=str(body),
+        title=str(getattr(doc, "title", "") or ""),
+        byline=str(getattr(doc, "author", "") or ""),
+        source=str(getattr(doc, "sitename", "") or ""),
+        warning=warning,
+    )
+
+
+MAX_FETCH_BYTES = 8 * 1024 * 1024
+
+
+def fetch_url(url: str, timeout: float = 20.0) -> tuple[str, bytes]:
+    """Fetch a story page over http(s): (a file name for it, its bytes). Raises StoryFileError."""
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise StoryFileError(f"not an http(s) URL: {url}")
+    request = urllib.request.Request(url, headers={"User-Agent": "storybot/0.1 (+story fetcher)"})  # noqa: S310
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked above)
+            data = response.read(MAX_FETCH_BYTES + 1)
+            kind = response.headers.get_content_type()
+    except urllib.error.HTTPError as exc:
+        raise StoryFileError(f"{url} answered HTTP {exc.code}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise StoryFileError(f"cannot fetch {url}: {reason}") from None
+    if len(data) > MAX_FETCH_BYTES:
+        raise StoryFileError(f"{url} is larger than {MAX_FETCH_BYTES // (1024 * 1024)} MB")
+    if kind not in ("text/html", "application/xhtml+xml", "text/plain", "text/markdown"):
+        raise StoryFileError(f"{url} is {kind}, not a web page")
+    suffix = ".txt" if kind == "text/plain" else ".md" if kind == "text/markdown" else ".html"
+    return _slug(parts.path or parts.netloc) + suffix, data
+
+
+def _slug(path: str) -> str:
+    last = [p for p in path.split("/") if p]
+    stem = last[-1] if last else "story"
+    stem = re.sub(r"\.(html?|php|aspx?|txt|md)$", "", stem, flags=re.IGNORECASE)
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", stem).strip("-").lower()
+    return stem[:80] or "story"

@@ -1,0 +1,65 @@
+"""The answer service the CLI and the bot share: open (building if missing), ask, reload."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from index.answer import answer
+from index.build import BuildReport, build_and_save
+from index.corpus import Corpus, StoryInfo
+from index.types import Answer
+
+
+class UnknownStoryError(KeyError):
+    """A question scoped to a story the index does not hold."""
+
+    def __str__(self) -> str:
+        return f"no story {self.args[0]!r} in the index: `storybot index` lists the stories it holds"
+
+
+class AnswerService:
+    """One loaded index behind a small API. A reload swaps in a new index whole or not at all."""
+
+    def __init__(self, index_path: Path, stories_dir: Path) -> None:
+        self.index_path = index_path
+        self.stories_dir = stories_dir
+        self._corpus: Corpus | None = None
+        self._lock = threading.Lock()
+
+    def open(self, build_if_missing: bool = True) -> BuildReport | None:
+        """Load the index, building it from the stories folder first when there is none."""
+        report = None
+        if build_if_missing and not self.index_path.exists():
+            report = build_and_save(self.stories_dir, self.index_path)
+        self._corpus = Corpus.open(self.index_path)
+        return report
+
+    @property
+    def corpus(self) -> Corpus:
+        if self._corpus is None:
+            self.open()
+        assert self._corpus is not None
+        return self._corpus
+
+    def ask(self, question: str, story: str | None = None, k: int = 3) -> Answer:
+        try:
+            return answer(self.corpus, question, story, k)
+        except KeyError:
+            raise UnknownStoryError(story) from None
+
+    def stories(self) -> list[StoryInfo]:
+        return list(self.corpus.stories.values())
+
+    def story(self, story_id: str) -> StoryInfo:
+        try:
+            return self.corpus.stories[story_id]
+        except KeyError:
+            raise UnknownStoryError(story_id) from None
+
+    def reload(self, rebuild: bool = True) -> BuildReport | None:
+        """Rebuild from the stories folder and swap the new index in; on any error the old one stays."""
+        with self._lock:
+            report = build_and_save(self.stories_dir, self.index_path) if rebuild else None
+            self._corpus = Corpus.open(self.index_path)
+            return report

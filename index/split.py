@@ -1,0 +1,55 @@
+"""Body paragraphs to sentences (cut from the original text by offset) and passages."""
+
+from __future__ import annotations
+
+from index.types import Paragraph, Passage, Sentence, Story
+
+PASSAGE_SENTENCES = 3
+
+
+def sentences(paragraph: Paragraph) -> list[Sentence]:
+    """The paragraph's sentences, verbatim, with offsets into the story's text.
+
+    syntok's tokens do not rejoin into the original ("didn't" comes back changed), so only its
+    offsets are used: a sentence runs from its first token to the next sentence's first token.
+    """
+    from syntok import segmenter  # only index builds split sentences; questions never do
+
+    text = paragraph.text
+    starts = [sent[0].offset for para in segmenter.analyze(text) for sent in para if sent]
+    if not starts:
+        return []
+    starts[0] = 0
+    out: list[Sentence] = []
+    for i, start in enumerate(starts):
+        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+        piece = text[start:end].rstrip()
+        if piece:
+            out.append(Sentence(piece, paragraph.start + start, paragraph.start + start + len(piece)))
+    return out
+
+
+def passages(story: Story, size: int = PASSAGE_SENTENCES) -> list[Passage]:
+    """Paragraph-bounded windows of at most `size` sentences, evenly cut, each sentence in one passage."""
+    out: list[Passage] = []
+    for paragraph in story.paragraphs:
+        sents = sentences(paragraph)
+        if not sents:
+            continue
+        chunks = -(-len(sents) // size)
+        per = -(-len(sents) // chunks)
+        for c in range(chunks):
+            window = tuple(sents[c * per:(c + 1) * per])
+            if not window:
+                continue
+            out.append(
+                Passage(
+                    id=f"{story.id}:{paragraph.number}.{c + 1}",
+                    story_id=story.id,
+                    paragraph=paragraph.number,
+                    sentences=window,
+                    start=window[0].start,
+                    end=window[-1].end,
+                )
+            )
+    return out

@@ -1,0 +1,119 @@
+"""The core's data types: frozen, plain, and cheap to pass around."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class Dropped:
+    """A line the cleaner cut from a scraped story, and why."""
+
+    line: int
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """A body paragraph: its text and where it starts in the story's text."""
+
+    number: int
+    text: str
+    start: int
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """One story as the cleaner found it inside its file."""
+
+    id: str
+    title: str
+    byline: str
+    source: str
+    path: str
+    paragraphs: tuple[Paragraph, ...]
+    dropped: tuple[Dropped, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Sentence:
+    """A sentence, verbatim, with its offsets into the story's text."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A paragraph-bounded window of sentences: the unit BM25 ranks."""
+
+    id: str
+    story_id: str
+    paragraph: int
+    sentences: tuple[Sentence, ...]
+    start: int
+    end: int
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text for s in self.sentences)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """Where an answer comes from: story title, paragraph and source."""
+
+    story_id: str
+    title: str
+    paragraph: int
+    source: str
+    path: str
+
+    def __str__(self) -> str:
+        source = f"{self.source}, {self.path}" if self.source else self.path
+        return f"{self.title}, ¶{self.paragraph} ({source})"
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A ranked answer candidate: a sentence inside its passage."""
+
+    passage: Passage
+    sentence: Sentence
+    score: float
+    citation: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """The reply to one question: answered or not, and the ranked hits either way."""
+
+    question: str
+    answered: bool
+    hits: tuple[Hit, ...] = field(default=())
+
+    @property
+    def best(self) -> Hit | None:
+        return self.hits[0] if self.hits else None
+
+    def to_json(self) -> dict[str, object]:
+        """The `storybot ask --json` contract: keys and meanings are fixed."""
+        return {
+            "question": self.question,
+            "answered": self.answered,
+            "answers": [
+                {
+                    "story": h.passage.story_id,
+                    "title": h.citation.title,
+                    "passage_id": h.passage.id,
+                    "paragraph": h.passage.paragraph,
+                    "sentence": h.sentence.text,
+                    "passage": h.passage.text,
+                    "score": round(h.score, 4),
+                    "citation": str(h.citation),
+                }
+                for h in self.hits
+            ],
+        }
