@@ -3,6 +3,7 @@ so tests drive it with scripted lines."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,8 +28,13 @@ class ChatState:
     shown: int = 0
 
 
-def chat(service: AnswerService, lines: Iterator[str], write: Callable[[str], None], bold: bool = False,
-         story: str | None = None) -> None:
+def chat(
+    service: AnswerService,
+    lines: Iterator[str],
+    write: Callable[[str], None],
+    bold: bool = False,
+    story: str | None = None,
+) -> None:
     """Answer each line until /quit or the end of input."""
     state = ChatState(story=story)
     for line in lines:
@@ -99,19 +105,15 @@ def _enable_history(history: Path) -> None:
         import readline
     except ImportError:  # not on every platform; the chat works without it
         return
-    try:
+    with contextlib.suppress(OSError):
         readline.read_history_file(history)
-    except OSError:
-        pass
     readline.set_history_length(1000)
     atexit.register(_save_history, readline, history)
 
 
 def _save_history(readline: object, history: object) -> None:
-    try:
+    with contextlib.suppress(OSError):
         readline.write_history_file(history)  # type: ignore[attr-defined]
-    except OSError:
-        pass
 
 
 __all__ = ["HELP", "NOT_SAID", "chat", "input_lines"]

@@ -60,7 +60,9 @@ def _one_line(exc: Exception) -> str | None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="storybot", description="Answers questions about news stories, with citations.")
+    parser = argparse.ArgumentParser(
+        prog="storybot", description="Answers questions about news stories, with citations."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("index", help="(re)build the index from the stories folder")
@@ -105,8 +107,9 @@ def settings_for(args: argparse.Namespace) -> Settings:
     from bot.config import load_settings
 
     settings = load_settings(stories_dir=getattr(args, "stories", None), index_path=getattr(args, "index", None))
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
     return settings
@@ -208,8 +211,13 @@ def cmd_chat(args: argparse.Namespace) -> int:
         titles = ", ".join(s.title for s in service.stories()[:3])
         print(f"storybot: ask about {titles}\n{HELP}\n")
     lines = input_lines("? ", interactive, sys.stdin, Path.home() / ".storybot_history")
-    chat(service, lines, sys.stdout.write, bold=sys.stdout.isatty(), story=args.story)
+    chat(service, lines, _write, bold=sys.stdout.isatty(), story=args.story)
     return 0
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
 
 
 def cmd_add(args: argparse.Namespace) -> int:

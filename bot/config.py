@@ -20,8 +20,7 @@ def _env(name: str) -> AliasChoices:
 class Settings(BaseSettings):
     """Every setting storybot reads; `.env.example` lists the same names."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      populate_by_name=True)
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True)
 
     stories_dir: Path = Field(BUNDLED_STORIES, validation_alias=_env("STORYBOT_STORIES_DIR"))
     index_path: Path = Field(DEFAULT_INDEX, validation_alias=_env("STORYBOT_INDEX_PATH"))
@@ -29,9 +28,11 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_base_url: str = Field("https://api.telegram.org/bot", validation_alias=_env("TELEGRAM_BASE_URL"))
     allowed_chat_ids: Annotated[frozenset[int], NoDecode] = Field(
-        frozenset(), validation_alias=_env("STORYBOT_ALLOWED_CHAT_IDS"))
+        frozenset(), validation_alias=_env("STORYBOT_ALLOWED_CHAT_IDS")
+    )
     admin_user_ids: Annotated[frozenset[int], NoDecode] = Field(
-        frozenset(), validation_alias=_env("STORYBOT_ADMIN_USER_IDS"))
+        frozenset(), validation_alias=_env("STORYBOT_ADMIN_USER_IDS")
+    )
     max_sends_per_second: float = Field(30, ge=0, validation_alias=_env("STORYBOT_MAX_SENDS_PER_SECOND"))
     user_questions_per_minute: int = Field(20, ge=0, validation_alias=_env("STORYBOT_USER_QUESTIONS_PER_MINUTE"))
 

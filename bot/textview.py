@@ -33,5 +33,7 @@ def render_stories(stories: list[StoryInfo]) -> str:
 
 
 def render_source(story: StoryInfo) -> str:
-    return (f"{story.title}\n  source: {story.credit}\n  file: {story.path}\n"
-            f"  {story.passages} passages, {story.dropped} lines dropped as not the story")
+    return (
+        f"{story.title}\n  source: {story.credit}\n  file: {story.path}\n"
+        f"  {story.passages} passages, {story.dropped} lines dropped as not the story"
+    )

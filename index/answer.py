@@ -32,26 +32,40 @@ _CUES: dict[str, re.Pattern[str]] = {
     "where": re.compile(
         r"\b(?:in|at|near|outside|inside|across)\s+(?:the\s+)?(?!(?:January|February|March|April|May|June|July|"
         r"August|September|October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b)"
-        r"[A-Z][a-z]+|\b(?:place|location|venue|site|located|headquarter\w*|border)\b"),
+        r"[A-Z][a-z]+|\b(?:place|location|venue|site|located|headquarter\w*|border)\b"
+    ),
     "when": re.compile(
         r"\b(?:January|February|March|April|May|June|July|August|September|October|November|December|"
         r"Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|today|tomorrow|yesterday|tonight|"
         r"morning|evening|night|week|weeks|month|months|year|years|ago|since|until|within|time|date|"
         r"century|decade|season|spring|summer|autumn|winter|later|earlier|soon|expected)\b|"
-        r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am|pm)", re.IGNORECASE),
+        r"\b(?:1[0-9]{3}|20[0-9]{2})\b|\b\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am|pm)",
+        re.IGNORECASE,
+    ),
     "who": re.compile(
         r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z.]+)+|\b(?:president|minister|leader|chief|director|"
         r"ceo|head|chair\w*|analyst|spokes\w+|official|secretary|founder|king|queen|governor|mayor|"
-        r"senator|he|she|they)\b"),
+        r"senator|he|she|they)\b"
+    ),
     "number": re.compile(
         r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
-        r"hundred|thousand|million|billion|trillion|dozen|percent|half|quarter)\b|[$€£%]", re.IGNORECASE),
+        r"hundred|thousand|million|billion|trillion|dozen|percent|half|quarter)\b|[$€£%]",
+        re.IGNORECASE,
+    ),
     "why": re.compile(
         r"\b(?:because|after|due to|since|so that|as a result|reason|in order to|thanks to|following|led to|"
-        r"caused|agreed|accepted|amid|over)\b", re.IGNORECASE),
+        r"caused|agreed|accepted|amid|over)\b",
+        re.IGNORECASE,
+    ),
 }
 _QTYPE = [
-    ("number", re.compile(r"\bhow (?:many|much|big|large|long|old|far|often|high|tall)\b|\bwhat (?:percentage|number|amount|price)\b", re.I)),
+    (
+        "number",
+        re.compile(
+            r"\bhow (?:many|much|big|large|long|old|far|often|high|tall)\b|\bwhat (?:percentage|number|amount|price)\b",
+            re.I,
+        ),
+    ),
     ("when", re.compile(r"\bwhen\b|\bwhat (?:time|year|day|date|month)\b", re.I)),
     ("where", re.compile(r"\bwhere\b|\bwhat (?:city|country|place|state)\b", re.I)),
     ("who", re.compile(r"\bwho(?:m|se)?\b", re.I)),

@@ -32,19 +32,30 @@ _RELATED = re.compile(
     r"read next|see also|also read|more stories|latest news|top stories|editor'?s picks|watch)\b",
     re.IGNORECASE,
 )
-_LEGAL = re.compile(r"cookie|©|\(c\)|copyright|all rights reserved|privacy policy|terms of (?:use|service)",
-                    re.IGNORECASE)
-_BYLINE = re.compile(r"^(?:[Bb]y|[Ww]ritten by|[Ww]ords by|[Rr]eporting by)\s+([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}"
-                     r"(?:\s*(?:,|and)\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})*)\s*$")
+_LEGAL = re.compile(
+    r"cookie|©|\(c\)|copyright|all rights reserved|privacy policy|terms of (?:use|service)", re.IGNORECASE
+)
+_BYLINE = re.compile(
+    r"^(?:[Bb]y|[Ww]ritten by|[Ww]ords by|[Rr]eporting by)\s+([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}"
+    r"(?:\s*(?:,|and)\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})*)\s*$"
+)
 _DATELINE = re.compile(r"^(published|updated|posted|last updated|first published)\b", re.IGNORECASE)
-_IMPERATIVE = re.compile(r"^(get|escape|sign|subscribe|join|follow|download|click|read|watch|listen|try|"
-                         r"discover|explore|don'?t miss|stay)\b", re.IGNORECASE)
+_IMPERATIVE = re.compile(
+    r"^(get|escape|sign|subscribe|join|follow|download|click|read|watch|listen|try|"
+    r"discover|explore|don'?t miss|stay)\b",
+    re.IGNORECASE,
+)
 _SECOND_PERSON = re.compile(r"\b(you|your|yours)\b", re.IGNORECASE)
 _GLUED = re.compile(r"[a-z0-9][A-Z][a-z]")  # link texts run together: "firingspeed read", "2025The Week"
-_BIO_START = re.compile(r"^[A-Z][\w'’-]+(?:\s+[A-Z][\w'’.-]+){0,3}\s+(?:has|is|was|covers|writes|joined|"
-                        r"previously|reports|edits|leads)\b")
-_BIO_WORDS = re.compile(r"\b(writer|editor|reporter|correspondent|journalist|columnist|covers|career|"
-                        r"joined|previously (?:reported|worked|wrote)|author of)\b", re.IGNORECASE)
+_BIO_START = re.compile(
+    r"^[A-Z][\w'’-]+(?:\s+[A-Z][\w'’.-]+){0,3}\s+(?:has|is|was|covers|writes|joined|"
+    r"previously|reports|edits|leads)\b"
+)
+_BIO_WORDS = re.compile(
+    r"\b(writer|editor|reporter|correspondent|journalist|columnist|covers|career|"
+    r"joined|previously (?:reported|worked|wrote)|author of)\b",
+    re.IGNORECASE,
+)
 _BIO_SOURCE = re.compile(r"\b(?:at|for|with)\s+(?:the\s+)?((?:[A-Z][\w'’.&-]*\s?){1,4})(?:\s+since\b|\.\s*$|\.)")
 
 MAX_PROMO_WORDS = 40
@@ -136,9 +147,7 @@ def _mark_lists(lines: list[_Line]) -> None:
             continue
         before = lines[i - 1].verdict if i > 0 else ""
         after = lines[i + 1].verdict if i + 1 < len(lines) else ""
-        if "separator" in (before, after):
-            line.verdict = "list of other headlines"
-        elif _GLUED.search(line.text) and line.verdict == "":
+        if "separator" in (before, after) or _GLUED.search(line.text) and line.verdict == "":
             line.verdict = "list of other headlines"
 
 
@@ -196,10 +205,10 @@ def _find_publisher(lines: list[_Line]) -> str:
     dropped_text = " ".join(ln.text for ln in lines if ln.verdict not in ("body", "title", ""))
     for line in lines:
         words = line.text.split()
-        if line.verdict == "" and 1 <= len(words) <= 4 and all(w[:1].isupper() for w in words):
-            if dropped_text.count(line.text) >= 1:
-                line.verdict = "publisher name"
-                return line.text
+        short_title_case = 1 <= len(words) <= 4 and all(w[:1].isupper() for w in words)
+        if line.verdict == "" and short_title_case and line.text in dropped_text:
+            line.verdict = "publisher name"
+            return line.text
     return ""
 
 

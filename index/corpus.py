@@ -44,8 +44,9 @@ class Corpus:
         self.title_terms: dict[str, frozenset[str]] = {}
         story_ids: dict[str, list[int]] = {}
         for rec in index.stories:
-            self.stories[rec.id] = StoryInfo(rec.id, rec.title, rec.byline, rec.source, rec.path,
-                                             len(rec.passages), rec.dropped)
+            self.stories[rec.id] = StoryInfo(
+                rec.id, rec.title, rec.byline, rec.source, rec.path, len(rec.passages), rec.dropped
+            )
             self.title_terms[rec.id] = frozenset(tokenize(rec.title))
             ids = story_ids.setdefault(rec.id, [])
             seen = 0
@@ -54,8 +55,16 @@ class Corpus:
                 sents = tuple(Sentence(s.text, s.start, s.end) for s in p.sentences)
                 chunk[p.paragraph] = chunk.get(p.paragraph, 0) + 1
                 ids.append(len(self.passages))
-                self.passages.append(Passage(f"{rec.id}:{p.paragraph}.{chunk[p.paragraph]}", rec.id, p.paragraph, sents,
-                                             sents[0].start, sents[-1].end))
+                self.passages.append(
+                    Passage(
+                        f"{rec.id}:{p.paragraph}.{chunk[p.paragraph]}",
+                        rec.id,
+                        p.paragraph,
+                        sents,
+                        sents[0].start,
+                        sents[-1].end,
+                    )
+                )
                 self.sentence_terms.append(tuple(tuple(s.terms.split()) for s in p.sentences))
                 self.lead.append(seen)
                 seen += len(sents)

@@ -30,8 +30,7 @@ class RawStory:
 def story_files(folder: Path) -> list[Path]:
     """The story files in a folder, in a stable order; hidden files are not stories."""
     return sorted(
-        p for p in folder.iterdir()
-        if p.is_file() and p.suffix.lower() in STORY_SUFFIXES and not p.name.startswith(".")
+        p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in STORY_SUFFIXES and not p.name.startswith(".")
     )
 
 

@@ -37,10 +37,13 @@ class AnswerService:
 
     @property
     def corpus(self) -> Corpus:
-        if self._corpus is None:
+        corpus = self._corpus
+        if corpus is None:
             self.open()
-        assert self._corpus is not None
-        return self._corpus
+            corpus = self._corpus
+        if corpus is None:  # pragma: no cover - open() either sets it or raises
+            raise RuntimeError("index not loaded")
+        return corpus
 
     def ask(self, question: str, story: str | None = None, k: int = 3) -> Answer:
         try:

@@ -39,7 +39,7 @@ def passages(story: Story, size: int = PASSAGE_SENTENCES) -> list[Passage]:
         chunks = -(-len(sents) // size)
         per = -(-len(sents) // chunks)
         for c in range(chunks):
-            window = tuple(sents[c * per:(c + 1) * per])
+            window = tuple(sents[c * per : (c + 1) * per])
             if not window:
                 continue
             out.append(

@@ -46,8 +46,8 @@ class StoryRecord(_Record):
 
 
 class IndexFile(_Record):
-    format: Literal["storybot-index"] = FORMAT
-    version: Literal[1] = VERSION
+    format: Literal["storybot-index"] = "storybot-index"
+    version: Literal[1] = 1
     built_at: str
     stories: list[StoryRecord]
 

@@ -1,0 +1,53 @@
+"""Shared fixtures: the shipped stories, a built index, and settings that never read a real `.env`."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from index.build import build_and_save
+from index.service import AnswerService
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLED = ROOT / "stories"
+SHARED_STORIES = ROOT.parent / "shared" / "stories"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SEED = "third-trump-kim-summit"
+RAIL = "rail-strike-called-off"
+
+
+@pytest.fixture(autouse=True)
+def _no_env_file(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Settings read no developer's .env and no STORYBOT_/TELEGRAM_ variables from the outside."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith(("STORYBOT_", "TELEGRAM_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))
+
+
+@pytest.fixture
+def stories_dir(tmp_path: Path) -> Path:
+    """A stories folder with the bundled story and the rail-strike development story."""
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    shutil.copy(BUNDLED / f"{SEED}.txt", folder)
+    shutil.copy(FIXTURES / f"{RAIL}.txt", folder)
+    return folder
+
+
+@pytest.fixture
+def index_path(stories_dir: Path, tmp_path: Path) -> Path:
+    path = tmp_path / "index.json"
+    build_and_save(stories_dir, path)
+    return path
+
+
+@pytest.fixture
+def service(index_path: Path, stories_dir: Path) -> AnswerService:
+    svc = AnswerService(index_path, stories_dir)
+    svc.open()
+    return svc
