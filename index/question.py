@@ -1,0 +1,138 @@
+"""What a question asks: its type (where/when/who/how many/why), its content terms, its acronyms,
+and the cues that a sentence holds the kind of thing asked for."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from index.analyze import words_and_terms
+
+_MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+_DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
+
+CUES: dict[str, re.Pattern[str]] = {
+    "where": re.compile(
+        rf"\b(?:in|at|near|outside|inside|across|to|from|of)\s+(?:the\s+)?(?!(?:{_MONTHS}|{_DAYS})\b)[A-Z][a-z]+"
+        r"|\b(?:place|location|venue|site|located|headquarter\w*|border|city|country|region|state|capital)\b"
+    ),
+    "when": re.compile(
+        rf"\b(?:{_MONTHS}|{_DAYS}|today|tomorrow|yesterday|tonight|morning|evening|night|noon|midnight|"
+        r"week|weeks|month|months|year|years|ago|since|until|within|by|time|date|century|decade|season|"
+        r"spring|summer|autumn|winter|later|earlier|soon|deadline)\b|"
+        r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b|\b\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)",
+        re.IGNORECASE,
+    ),
+    "who": re.compile(
+        r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z.]+)+|\b(?:president|minister|leader|chief|director|"
+        r"ceo|head|chair\w*|analyst|spokes\w+|official|secretary|founder|king|queen|governor|mayor|"
+        r"senator|judge|author|singer|actor|player|manager|members?|union|company|group|team)\b"
+    ),
+    "number": re.compile(
+        r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
+        r"hundred|thousand|million|billion|trillion|dozen|percent|half|quarter|several|few)\b|[$€£%]",
+        re.IGNORECASE,
+    ),
+    "why": re.compile(
+        r"\b(?:because|after|due to|since|so that|as a result|reason|in order to|thanks to|following|led to|"
+        r"caused?|amid|over|as)\b",
+        re.IGNORECASE,
+    ),
+}
+
+# The question's frame: words that say what kind of answer is wanted rather than what it is about.
+# "How big is the raise?" asks for a number about a raise; "big" need not appear beside it.
+_QTYPE = [
+    (
+        "number",
+        re.compile(
+            r"\bhow (many|much|big|large|long|old|far|often|high|tall|deep|wide|fast|heavy)\b"
+            r"|\bwhat (percentage|number|amount|price|size)\b",
+            re.I,
+        ),
+    ),
+    ("when", re.compile(r"\bwhen\b|\bwhat (time|year|day|date|month)\b", re.I)),
+    ("where", re.compile(r"\bwhere\b|\bwhat (city|country|place|state)\b", re.I)),
+    ("who", re.compile(r"\bwho(?:m|se)?\b", re.I)),
+    ("why", re.compile(r"\bwhy\b", re.I)),
+]
+_ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
+_MINOR = frozenset({"of", "the", "and", "for", "on", "in", "to", "a", "an", "&"})
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    text: str
+    qtype: str
+    terms: tuple[str, ...]  # content terms, each once, in order
+    words: tuple[str, ...]  # the word each term came from, for its English frequency
+    acronyms: tuple[tuple[str, str], ...]  # (term, letters) for all-caps words, which a story may spell out
+
+
+@lru_cache(maxsize=4096)
+def parse(text: str) -> Question:
+    qtype, frame = "", ""
+    for name, pattern in _QTYPE:
+        found = pattern.search(text)
+        if found:
+            qtype = name
+            frame = (found.group(1) or "").lower() if found.groups() else ""
+            break
+    frame_terms = {t for _, t in words_and_terms(frame)} if frame else set()
+    seen: dict[str, str] = {}
+    for word, term in words_and_terms(text):
+        if term not in seen and term not in frame_terms:
+            seen[term] = word
+    acronyms = []
+    for match in _ACRONYM.finditer(text):
+        letters = match.group(0).removesuffix("s").lower()
+        if letters in seen:
+            acronyms.append((letters, letters))
+    return Question(text, qtype, tuple(seen), tuple(seen.values()), tuple(acronyms))
+
+
+def cue(qtype: str, sentence: str) -> bool:
+    """Does the sentence hold the kind of thing the question asks for?"""
+    pattern = CUES.get(qtype)
+    return bool(pattern and pattern.search(sentence))
+
+
+_WORDS = re.compile(r"[^\W_]+")
+
+
+def spells_out(letters: str, sentence: str) -> bool:
+    """Does the sentence spell the acronym out ("DMZ": "demilitarized zone", "FBI": "Federal Bureau
+    of Investigation")? Each word of the phrase starts with the acronym's next letter, and a word may
+    take further letters from inside it in order (Schwartz and Hearst's rule, roughly)."""
+    words = _WORDS.findall(sentence.lower())
+    for i, first in enumerate(words):
+        if first[0] != letters[0]:
+            continue
+        for n in range(2, len(letters) + 3):
+            phrase = words[i : i + n]
+            if len(phrase) < n:
+                break
+            if phrase[-1] not in _MINOR and _fits(letters, tuple(phrase)):
+                return True
+    return False
+
+
+@lru_cache(maxsize=8192)
+def _fits(letters: str, words: tuple[str, ...]) -> bool:
+    if not words:
+        return not letters
+    word, rest = words[0], words[1:]
+    if word in _MINOR and _fits(letters, rest):
+        return True
+    if not letters or word[0] != letters[0]:
+        return False
+    for extra in range(len(letters)):
+        if _fits(letters[1 + extra :], rest) and _subsequence(letters[1 : 1 + extra], word[1:]):
+            return True
+    return False
+
+
+def _subsequence(needle: str, hay: str) -> bool:
+    it = iter(hay)
+    return all(ch in it for ch in needle)
