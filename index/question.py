@@ -92,10 +92,18 @@ def parse(text: str) -> Question:
     return Question(text, qtype, tuple(seen), tuple(seen.values()), tuple(acronyms))
 
 
-def cue(qtype: str, sentence: str) -> bool:
-    """Does the sentence hold the kind of thing the question asks for?"""
+def cue(qtype: str, sentence: str, known: frozenset[str] = frozenset()) -> bool:
+    """Does the sentence hold the kind of thing the question asks for, and something new of that kind?
+    The answer to "who won the 1998 World Cup" is a name other than "World Cup", and to "when did it
+    open in 1998" a date other than 1998: a match made only of `known` terms does not count."""
     pattern = CUES.get(qtype)
-    return bool(pattern and pattern.search(sentence))
+    if pattern is None:
+        return False
+    for match in pattern.finditer(sentence):
+        terms = [t for _, t in words_and_terms(match.group(0))]
+        if not terms or any(t not in known for t in terms):
+            return True
+    return False
 
 
 _WORDS = re.compile(r"[^\W_]+")
