@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from index.background import rarity
 from index.corpus import Corpus
-from index.question import Question, cue, parse, spells_out
+from index.question import Question, cue, echoes, parse, spells_out
 from index.types import Answer, Hit
 
 PASSAGES_PER_ANSWER = 8  # passages reranked per answer wanted, at least
@@ -142,7 +142,8 @@ def _score_sentences(
                 + W_LEAD / (1 + position) ** LEAD_DECAY
                 + W_NEAR * _nearness(q.terms, terms)
             )
-            has_cue = bool(q.qtype) and cover > 0 and cue(q.qtype, text, known)
+            # an embedded question ("Did police say why?") is answered by a sentence reporting on it
+            has_cue = cover > 0 and (echoes(q, text) or (bool(q.qtype) and cue(q.qtype, text, known)))
             score += W_CUE * has_cue
             out.append(_Scored(pid, i, score, held / total, has_cue))
     return out

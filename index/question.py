@@ -68,6 +68,7 @@ class Question:
     terms: tuple[str, ...]  # content terms, each once, in order
     words: tuple[str, ...]  # the word each term came from, for its English frequency
     acronyms: tuple[tuple[str, str], ...]  # (term, letters) for all-caps words, which a story may spell out
+    embedded: str = ""  # the wh-word of a question inside a yes/no one: "Did police say *why* ...?"
 
 
 @lru_cache(maxsize=4096)
@@ -89,7 +90,34 @@ def parse(text: str) -> Question:
         letters = match.group(0).removesuffix("s").lower()
         if letters in seen:
             acronyms.append((letters, letters))
-    return Question(text, qtype, tuple(seen), tuple(seen.values()), tuple(acronyms))
+    found = _EMBEDDED.search(text)
+    embedded = found.group(1).lower() if found else ""
+    if embedded:  # it asks whether the story tells, not for the name or date itself
+        qtype = ""
+    return Question(text, qtype, tuple(seen), tuple(seen.values()), tuple(acronyms), embedded)
+
+
+# "Did Moon say who took part?" asks whether the story tells; "He didn't say who participated" answers it.
+_EMBEDDED = re.compile(
+    r"^\W*(?:did|does|do|has|have|had|will|would|is|are|was|were|can|could)\b.*?\b"
+    r"(?:say|said|tell|told|know|reveal|disclose|explain|specify|confirm|announce|mention)\w*\s+"
+    r"(who|when|where|why|how|whether|what|which)\b",
+    re.I,
+)
+_REPORTING = (
+    r"\b(?:say|said|says|saying|tell|told|know|knew|known|reveal\w*|disclose\w*|explain\w*|specif\w*|"
+    r"confirm\w*|announce\w*|mention\w*|clear|unclear|unknown)\b[^.;]*?\b"
+)
+
+
+@lru_cache(maxsize=256)
+def _echo_pattern(wh: str) -> re.Pattern[str]:
+    return re.compile(_REPORTING + rf"(?:{wh}|whether|if)\b", re.I)
+
+
+def echoes(q: Question, sentence: str) -> bool:
+    """Does the sentence report on the embedded question: "did not say who", "unclear when"?"""
+    return bool(q.embedded) and bool(_echo_pattern(q.embedded).search(sentence))
 
 
 def cue(qtype: str, sentence: str, known: frozenset[str] = frozenset()) -> bool:
