@@ -45,7 +45,7 @@ LEAD_SENTENCES = 2
 ANSWER_THRESHOLD = 0.5  # confidence needed to answer; tuned on the development sets
 CONF_CUE = 0.3  # the best sentence holds a new place/date/name/number of the kind asked for
 CONF_MISSING = 0.3  # a rare question word is nowhere in the story
-KEY_RARITY = 4.0  # a question word this rare in English (Zipf <= 3.5) should be in the story
+KEY_RARITY = 3.0  # a question word this rare in English (Zipf <= 4.5) should be in the story
 
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|it|they|his|her|its|their|this|these|those|the)\b", re.I)
 
