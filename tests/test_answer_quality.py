@@ -12,7 +12,7 @@ from index.corpus import Corpus
 
 HARBOR = """Harbor ferry fleet to be replaced by electric boats
 
-The Westport Harbor Authority voted to replace its twelve diesel ferries with electric boats, chair Lena Ortiz said on Tuesday.
+The Westport Harbor Authority voted to replace its twelve diesel ferries with electric boats, chair Lena Ortiz said.
 The first electric ferry will enter service in March 2027 at the Pier Nine terminal in Oldtown.
 The authority said the new fleet would cost 84 million dollars, paid for by a federal grant.
 Critics on the council argued that the batteries had not been tested in winter storms.

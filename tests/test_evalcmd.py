@@ -86,7 +86,9 @@ def test_eval_bad_files_are_one_line_errors(tmp_path: Path, capsys: pytest.Captu
     bad.write_text('{"question": "wrong key"}\n')
     assert main(["eval", str(bad), "--stories", str(tmp_path)]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("storybot: ") and "line 1: expected" in err and "\n" not in err
+    assert err.startswith("storybot: ")
+    assert "line 1: expected" in err
+    assert "\n" not in err
     tsv = tmp_path / "bad.tsv"
     tsv.write_text("a\tb\n1\t2\n")
     assert main(["eval", str(tsv)]) == 2
