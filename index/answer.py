@@ -8,8 +8,10 @@ sentence's subject, and a story's lead and a document's sentences are about its 
 the kind of thing asked for (a place, a date, a name, a number, a reason), the lead of the story
 (news puts the answer first), and the question's terms standing close together.
 
-The answer is "the story doesn't say" when a rare word of the question appears nowhere in the story,
-or when too little of the question's weight is in the best sentence and what it refers to.
+The answer is "the story doesn't say" when too little of the question's weight is in the best
+sentence and what it refers to; holding the kind of thing asked for counts in its favour, and a rare
+word of the question that appears nowhere in the story counts against it. The weights and the
+threshold were tuned on the development sets (`tools/tune_answer.py`).
 """
 
 from __future__ import annotations
@@ -27,19 +29,16 @@ from index.types import Answer, Hit
 PASSAGES_PER_ANSWER = 8  # passages reranked per answer wanted, at least
 MIN_PASSAGES = 30
 
-W_COVER = 1.0  # weighted share of the question's terms the sentence holds or refers to
 W_PASSAGE = 0.1  # the passage's BM25 score, relative to the best
 W_CUE = 0.2  # the sentence holds what a where/when/who/how-many/why question asks for
 W_LEAD = 0.1  # news puts the answer first; so does an encyclopedia
 W_NEAR = 0.1  # the question's terms stand together in the sentence
-LEAD_DECAY = 1.0
-RARITY_POWER = 1.0
-IDF_POWER = 1.0
+W_SHORT = 0.1  # a fragment (a caption, a dangling clause) is rarely the answer
+SHORT_TERMS = 4
 
 PRONOUN_CREDIT = 0.7  # a term of the previous sentence, in a sentence opening with a pronoun
 TITLE_CREDIT = 0.5  # a title term, in any sentence of the story
 LEAD_TITLE_CREDIT = 0.8  # ... in one of its first LEAD_SENTENCES sentences
-PASSAGE_CREDIT = 0.0  # a term elsewhere in the sentence's passage
 LEAD_SENTENCES = 2
 
 ANSWER_THRESHOLD = 0.5  # confidence needed to answer; tuned on the development sets
@@ -47,6 +46,7 @@ CONF_CUE = 0.3  # the best sentence holds a new place/date/name/number of the ki
 CONF_MISSING = 0.3  # a rare question word is nowhere in the story
 KEY_RARITY = 3.0  # a question word this rare in English (Zipf <= 4.5) should be in the story
 
+# A sentence opening with a pronoun or a definite noun phrase ("The deal ...") refers back.
 _PRONOUN_START = re.compile(r"^\W*(?:he|she|it|they|his|her|its|their|this|these|those|the)\b", re.I)
 
 
@@ -97,7 +97,7 @@ def _weights(corpus: Corpus, q: Question) -> dict[str, float]:
     for term, word in zip(q.terms, q.words, strict=True):
         df = corpus.sentence_df.get(term, 0)
         idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) / unseen
-        out[term] = rarity(word) ** RARITY_POWER * idf**IDF_POWER
+        out[term] = rarity(word) * idf
     return out
 
 
@@ -109,43 +109,32 @@ def _score_sentences(
     out: list[_Scored] = []
     for pid, pscore in ranked:
         passage = corpus.passages[pid]
-        sent_terms = corpus.sentence_terms[pid]
-        context = {t for s in sent_terms for t in s}
         title = corpus.title_terms[passage.story_id]
         known = title | frozenset(q.terms)
-        for i, terms in enumerate(sent_terms):
+        for i, terms in enumerate(corpus.sentence_terms[pid]):
             text = passage.sentences[i].text
             present = set(terms)
             position = corpus.lead[pid] + i
             previous = _previous_terms(corpus, pid, i) if _PRONOUN_START.match(text) else frozenset()
             title_credit = LEAD_TITLE_CREDIT if position < LEAD_SENTENCES else TITLE_CREDIT
-            held = 0.0  # what the sentence itself says, with what it refers to: the confidence
-            cover = 0.0
+            held = 0.0
             for term, w in weights.items():
                 if term in present or _spelled_out(q, term, text):
-                    credit = 1.0
-                else:
-                    credit = max(
-                        PRONOUN_CREDIT if term in previous else 0.0,
-                        title_credit if term in title else 0.0,
-                    )
-                    held += w * credit
-                    credit = max(credit, PASSAGE_CREDIT if term in context else 0.0)
-                    cover += w * credit
-                    continue
-                held += w
-                cover += w
-            cover /= total
-            score = (
-                W_COVER * cover
-                + W_PASSAGE * pscore / best_passage
-                + W_LEAD / (1 + position) ** LEAD_DECAY
-                + W_NEAR * _nearness(q.terms, terms)
-            )
+                    held += w
+                elif term in previous or term in title:
+                    held += w * max(PRONOUN_CREDIT if term in previous else 0.0, title_credit if term in title else 0.0)
+            held /= total
             # an embedded question ("Did police say why?") is answered by a sentence reporting on it
-            has_cue = cover > 0 and (echoes(q, text) or (bool(q.qtype) and cue(q.qtype, text, known)))
-            score += W_CUE * has_cue
-            out.append(_Scored(pid, i, score, held / total, has_cue))
+            has_cue = held > 0 and (echoes(q, text) or (bool(q.qtype) and cue(q.qtype, text, known)))
+            score = (
+                held
+                + W_PASSAGE * pscore / best_passage
+                + W_LEAD / (1 + position)
+                + W_NEAR * _nearness(q.terms, terms)
+                - W_SHORT * (len(terms) < SHORT_TERMS)
+                + W_CUE * has_cue
+            )
+            out.append(_Scored(pid, i, score, held, has_cue))
     return out
 
 

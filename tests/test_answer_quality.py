@@ -149,3 +149,17 @@ def test_a_question_of_stopwords_only_abstains_without_hits(harbor: Corpus) -> N
     result = answer(harbor, "What is it?", "harbor", 3)
     assert not result.answered
     assert result.hits == ()
+
+
+def test_a_caption_fragment_does_not_outrank_a_full_sentence(tmp_path: Path) -> None:
+    corpus = _corpus(
+        tmp_path,
+        pump="""Diaphragm pump
+
+Diaphragm pump schematic.
+A diaphragm pump moves liquid by flexing a rubber membrane back and forth inside a sealed chamber.
+""",
+    )
+    answered, sentence = _top(corpus, "How does a diaphragm pump work?", "pump")
+    assert answered
+    assert sentence.startswith("A diaphragm pump moves liquid")
