@@ -33,8 +33,8 @@ W_PASSAGE = 0.1  # the passage's BM25 score, relative to the best
 W_CUE = 0.2  # the sentence holds what a where/when/who/how-many/why question asks for
 W_LEAD = 0.1  # news puts the answer first; so does an encyclopedia
 W_NEAR = 0.1  # the question's terms stand together in the sentence
-W_SHORT = 0.1  # a fragment (a caption, a dangling clause) is rarely the answer
-SHORT_TERMS = 4
+W_SHORT = 0.1  # a fragment of under SHORT_WORDS words (a caption, a label) is rarely the answer
+SHORT_WORDS = 4
 
 PRONOUN_CREDIT = 0.7  # a term of the previous sentence, in a sentence opening with a pronoun
 TITLE_CREDIT = 0.5  # a title term, in any sentence of the story
@@ -131,7 +131,7 @@ def _score_sentences(
                 + W_PASSAGE * pscore / best_passage
                 + W_LEAD / (1 + position)
                 + W_NEAR * _nearness(q.terms, terms)
-                - W_SHORT * (len(terms) < SHORT_TERMS)
+                - W_SHORT * (len(text.split()) < SHORT_WORDS)
                 + W_CUE * has_cue
             )
             out.append(_Scored(pid, i, score, held, has_cue))
