@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from index.analyze import words_and_terms
+from index.analyze import STOPWORDS, words_and_terms
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
@@ -58,7 +58,7 @@ _QTYPE = [
     ("why", re.compile(r"\bwhy\b", re.I)),
 ]
 _ACRONYM = re.compile(r"\b[A-Z]{2,6}s?\b")
-_MINOR = frozenset({"of", "the", "and", "for", "on", "in", "to", "a", "an", "&"})
+_MINOR = STOPWORDS  # skipped inside a spelled-out acronym, never its last word
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +138,10 @@ _WORDS = re.compile(r"[^\W_]+")
 
 
 def spells_out(letters: str, sentence: str) -> bool:
-    """Does the sentence spell the acronym out ("DMZ": "demilitarized zone", "FBI": "Federal Bureau
-    of Investigation")? Each word of the phrase starts with the acronym's next letter, and a word may
-    take further letters from inside it in order (Schwartz and Hearst's rule, roughly)."""
+    """Does the sentence spell the acronym out ("FBI": "Federal Bureau of Investigation", "DMZ":
+    "demilitarized zone")? Each word of the phrase gives the acronym its next letter by its initial,
+    small words ("of", "the") may be skipped, and a word may give a second letter only where a prefix
+    ends ("de|militarized"), so "forced the British" is not "FBI"."""
     words = _WORDS.findall(sentence.lower())
     for i, first in enumerate(words):
         if first[0] != letters[0]:
@@ -154,6 +155,32 @@ def spells_out(letters: str, sentence: str) -> bool:
     return False
 
 
+_PREFIXES = (
+    "anti",
+    "auto",
+    "bi",
+    "co",
+    "de",
+    "dis",
+    "inter",
+    "micro",
+    "multi",
+    "non",
+    "over",
+    "post",
+    "pre",
+    "re",
+    "semi",
+    "sub",
+    "super",
+    "tele",
+    "trans",
+    "tri",
+    "un",
+    "under",
+)
+
+
 @lru_cache(maxsize=8192)
 def _fits(letters: str, words: tuple[str, ...]) -> bool:
     if not words:
@@ -163,12 +190,10 @@ def _fits(letters: str, words: tuple[str, ...]) -> bool:
         return True
     if not letters or word[0] != letters[0]:
         return False
-    for extra in range(len(letters)):
-        if _fits(letters[1 + extra :], rest) and _subsequence(letters[1 : 1 + extra], word[1:]):
-            return True
-    return False
-
-
-def _subsequence(needle: str, hay: str) -> bool:
-    it = iter(hay)
-    return all(ch in it for ch in needle)
+    if _fits(letters[1:], rest):
+        return True
+    # a second letter from inside the word, where a prefix ends: "de|militarized" gives D and M
+    return len(letters) > 1 and any(
+        word.startswith(p) and len(word) > len(p) and word[len(p)] == letters[1] and _fits(letters[2:], rest)
+        for p in _PREFIXES
+    )

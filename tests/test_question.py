@@ -43,6 +43,9 @@ def test_acronyms_are_found_and_spelled_out() -> None:
     assert spells_out("nato", "the North Atlantic Treaty Organization met")
     assert not spells_out("dmz", "a visit to the border zone")
     assert not spells_out("fbi", "federal agents")
+    # a second letter from inside a word only where a prefix ends: "de|militarized", "inter|continental"
+    assert spells_out("icbm", "an intercontinental ballistic missile")
+    assert not spells_out("fbi", "Washington forced the British into retreat")
 
 
 def test_a_cue_must_bring_something_the_question_did_not_name() -> None:
