@@ -19,15 +19,15 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     "when": re.compile(
         rf"\b(?:{_MONTHS}|{_DAYS}|today|tomorrow|yesterday|tonight|morning|evening|night|noon|midnight|"
-        r"week|weeks|month|months|year|years|ago|since|until|within|by|time|date|century|decade|season|"
-        r"spring|summer|autumn|winter|later|earlier|soon|deadline)\b|"
+        r"week|weeks|month|months|year|years|ago|since|until|within|time|date|century|decade|season|"
+        r"spring|summer|autumn|winter|later|earlier|soon)\b|"
         r"\b(?:1[0-9]{3}|20[0-9]{2})s?\b|\b\d{1,2}(?::\d\d)?\s*(?:a\.m\.|p\.m\.|am\b|pm\b)",
         re.IGNORECASE,
     ),
     "who": re.compile(
         r"(?<![.!?]\s)(?<!^)\b[A-Z][a-z]+(?:\s+[A-Z][a-z.]+)+|\b(?:president|minister|leader|chief|director|"
         r"ceo|head|chair\w*|analyst|spokes\w+|official|secretary|founder|king|queen|governor|mayor|"
-        r"senator|judge|author|singer|actor|player|manager|members?|union|company|group|team)\b"
+        r"senator|judge|author|singer|actor|player|manager)\b"
     ),
     "number": re.compile(
         r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|"
@@ -36,7 +36,7 @@ CUES: dict[str, re.Pattern[str]] = {
     ),
     "why": re.compile(
         r"\b(?:because|after|due to|since|so that|as a result|reason|in order to|thanks to|following|led to|"
-        r"caused?|amid|over|as)\b",
+        r"caused?|amid)\b",
         re.IGNORECASE,
     ),
 }
