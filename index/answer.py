@@ -118,9 +118,11 @@ def _score_sentences(
             previous = _previous_terms(corpus, pid, i) if _PRONOUN_START.match(text) else frozenset()
             title_credit = LEAD_TITLE_CREDIT if position < LEAD_SENTENCES else TITLE_CREDIT
             held = 0.0
+            matched = 0
             for term, w in weights.items():
                 if term in present or _spelled_out(q, term, text):
                     held += w
+                    matched += 1
                 elif term in previous or term in title:
                     held += w * max(PRONOUN_CREDIT if term in previous else 0.0, title_credit if term in title else 0.0)
             held /= total
@@ -130,7 +132,7 @@ def _score_sentences(
                 held
                 + W_PASSAGE * pscore / best_passage
                 + W_LEAD / (1 + position)
-                + W_NEAR * _nearness(q.terms, terms)
+                + (W_NEAR * _nearness(q.terms, terms) if matched > 1 else 0.0)
                 - W_SHORT * (len(text.split()) < SHORT_WORDS)
                 + W_CUE * has_cue
             )

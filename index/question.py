@@ -128,10 +128,15 @@ def cue(qtype: str, sentence: str, known: frozenset[str] = frozenset()) -> bool:
     if pattern is None:
         return False
     for match in pattern.finditer(sentence):
-        terms = [t for _, t in words_and_terms(match.group(0))]
-        if not terms or any(t not in known for t in terms):
+        terms = _terms_of(match.group(0))
+        if not terms or not terms <= known:
             return True
     return False
+
+
+@lru_cache(maxsize=65536)
+def _terms_of(text: str) -> frozenset[str]:
+    return frozenset(t for _, t in words_and_terms(text))
 
 
 _WORDS = re.compile(r"[^\W_]+")
