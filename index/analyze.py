@@ -195,12 +195,18 @@ def _term(word: str) -> str | None:
 
 def tokenize(text: str) -> list[str]:
     """Text to index terms: normalized, hyphens split, stopwords out, stemmed, numbers and ordinals unified."""
-    terms: list[str] = []
+    return [term for _, term in words_and_terms(text)]
+
+
+def words_and_terms(text: str) -> list[tuple[str, str]]:
+    """Each kept word (normalized, unstemmed) with its index term: answering weighs a term by how
+    common its word is in English, which a stem cannot be looked up by."""
+    pairs: list[tuple[str, str]] = []
     for raw in _split_words(normalize(text)):
         term = _term(raw)
         if term:
-            terms.append(term)
-    return terms
+            pairs.append((raw.removeprefix(_ACRONYM_MARK), term))
+    return pairs
 
 
 def _split_words(text: str) -> list[str]:

@@ -1,0 +1,165 @@
+"""The behaviours answer quality rests on, each on a small made-up story (never a dev question)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from index.answer import answer
+from index.build import build
+from index.corpus import Corpus
+
+HARBOR = """Harbor ferry fleet to be replaced by electric boats
+
+The Westport Harbor Authority voted to replace its twelve diesel ferries with electric boats, chair Lena Ortiz said.
+The first electric ferry will enter service in March 2027 at the Pier Nine terminal in Oldtown.
+The authority said the new fleet would cost 84 million dollars, paid for by a federal grant.
+Critics on the council argued that the batteries had not been tested in winter storms.
+
+Ortiz said the diesel boats were retired because their engines failed inspections twice last year.
+She did not say who would build the new boats.
+The National Maritime Safety Board will review the battery design before the first crossing.
+"""
+
+BAKERY = """Old bakery reopens on Main Street
+
+A bakery that closed during the pandemic reopened on Saturday with a new owner, Sam Patel.
+Patel bought the building from the city and kept the original brick oven.
+"""
+
+
+def _corpus(tmp_path: Path, **stories: str) -> Corpus:
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    for name, text in stories.items():
+        (folder / f"{name}.txt").write_text(text, encoding="utf-8")
+    index, _ = build(folder)
+    return Corpus(index)
+
+
+@pytest.fixture(scope="module")
+def harbor(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    return _corpus(tmp_path_factory.mktemp("harbor"), harbor=HARBOR, bakery=BAKERY)
+
+
+def _top(corpus: Corpus, question: str, story: str | None = "harbor") -> tuple[bool, str]:
+    result = answer(corpus, question, story, 3)
+    assert result.best is not None
+    return result.answered, result.best.sentence.text
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # "when": the sentence with a date, not the one that only shares the question's words
+        ("When will the first electric ferry enter service?", "March 2027"),
+        # "where": a place the question did not name
+        ("Where will the first electric ferry enter service?", "Pier Nine"),
+        # "how much": the frame word "much" need not appear; the amount is the cue
+        ("How much will the new fleet cost?", "84 million"),
+        # "who": a person's name
+        ("Who chairs the harbor authority?", "Lena Ortiz"),
+        # "why": a reason
+        ("Why were the diesel boats retired?", "because their engines failed"),
+    ],
+)
+def test_question_type_cues_pick_the_sentence_holding_what_is_asked(
+    harbor: Corpus, question: str, expected: str
+) -> None:
+    answered, sentence = _top(harbor, question)
+    assert answered
+    assert expected in sentence
+
+
+def test_how_many_answers_with_a_number_without_needing_the_word_many(harbor: Corpus) -> None:
+    answered, sentence = _top(harbor, "How many diesel ferries does the harbor run?")
+    assert answered
+    assert "twelve diesel ferries" in sentence
+
+
+def test_abstains_when_the_questions_rare_words_are_nowhere_in_the_story(harbor: Corpus) -> None:
+    for question in (
+        "What did the mayor say about the cruise terminal lawsuit?",
+        "When will the harbor ferry lawsuit go to trial?",
+        "How many lifeguards were hired for the beaches?",
+        "Who won the regatta?",
+    ):
+        assert not answer(harbor, question, "harbor", 3).answered, question
+
+
+def test_abstains_on_a_question_sharing_only_the_storys_common_words(harbor: Corpus) -> None:
+    answered, _ = _top(harbor, "What is the price of a monthly parking permit at the harbor?")
+    assert not answered
+
+
+def test_answers_when_only_common_words_of_the_question_are_phrased_otherwise(harbor: Corpus) -> None:
+    # "think" is not in the story; the rare words (batteries, winter, storms) are
+    answered, sentence = _top(harbor, "What do critics think about the batteries in winter storms?")
+    assert answered
+    assert "winter storms" in sentence
+
+
+def test_an_acronym_in_the_question_matches_its_spelled_out_form(harbor: Corpus) -> None:
+    answered, sentence = _top(harbor, "What will the NMSB review?")
+    assert answered
+    assert "National Maritime Safety Board" in sentence
+
+
+def test_a_sentence_opening_with_a_pronoun_counts_the_previous_sentences_subject(harbor: Corpus) -> None:
+    # "She" is Ortiz: the answer sentence never names her
+    answered, sentence = _top(harbor, "Did Ortiz say who would build the new boats?")
+    assert answered
+    assert "did not say who would build" in sentence
+
+
+def test_an_embedded_question_is_answered_by_the_sentence_reporting_on_it(harbor: Corpus) -> None:
+    answered, sentence = _top(harbor, "Did the authority say who will build the boats?")
+    assert answered
+    assert sentence.startswith("She did not say who")
+
+
+def test_the_lead_answers_a_question_about_the_headline(harbor: Corpus) -> None:
+    answered, sentence = _top(harbor, "Why is the ferry fleet being replaced?")
+    assert answered
+    assert "voted to replace" in sentence
+
+
+def test_ordinals_match_whether_spelled_or_numbered(tmp_path: Path) -> None:
+    corpus = _corpus(
+        tmp_path,
+        race="""Marathon results
+
+The 3rd stage of the race was cancelled because of flooding on the coastal road.
+The fourth stage went ahead in the hills under clear skies.
+""",
+    )
+    answered, sentence = _top(corpus, "Why was the third stage cancelled?", "race")
+    assert answered
+    assert "3rd stage" in sentence
+
+
+def test_unscoped_questions_find_the_right_story(harbor: Corpus) -> None:
+    answered, sentence = _top(harbor, "Who bought the bakery building?", None)
+    assert answered
+    assert "Patel bought the building" in sentence
+
+
+def test_a_question_of_stopwords_only_abstains_without_hits(harbor: Corpus) -> None:
+    result = answer(harbor, "What is it?", "harbor", 3)
+    assert not result.answered
+    assert result.hits == ()
+
+
+def test_a_caption_fragment_does_not_outrank_a_full_sentence(tmp_path: Path) -> None:
+    corpus = _corpus(
+        tmp_path,
+        pump="""Diaphragm pump
+
+Diaphragm pump schematic.
+A diaphragm pump moves liquid by flexing a rubber membrane back and forth inside a sealed chamber.
+""",
+    )
+    answered, sentence = _top(corpus, "How does a diaphragm pump work?", "pump")
+    assert answered
+    assert sentence.startswith("A diaphragm pump moves liquid")
