@@ -1,5 +1,6 @@
 # storybot: `make chat` to talk to the bundled story, `make test` to run the whole suite.
-PY ?= $(shell command -v python3.13 || command -v python3.12 || command -v python3.11 || command -v python3)
+# the first Python 3.11+ that actually runs (pyenv shims exist for versions that are not selected)
+PY ?= $(shell for p in python3 python3.13 python3.12 python3.11; do $$p -c 'import sys; assert sys.version_info >= (3, 11)' 2>/dev/null && { echo $$p; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
@@ -7,7 +8,7 @@ STAMP := $(VENV)/.installed-dev
 .PHONY: install index chat bot test lint bench eval clean
 
 $(STAMP): pyproject.toml
-	@$(PY) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "storybot needs Python 3.11 or newer")'
+	@test -n "$(PY)" || { echo "storybot needs Python 3.11 or newer on PATH"; exit 2; }
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[dev]'
