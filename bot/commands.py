@@ -7,4 +7,11 @@ from collections.abc import Callable
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRY: list[Register] = []
+
+def _serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from bot.serve import register  # imports no telegram code until `serve` runs
+
+    register(sub)
+
+
+REGISTRY: list[Register] = [_serve]
