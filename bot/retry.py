@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import NetworkError, RetryAfter, TimedOut
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 log = logging.getLogger("storybot.retry")
@@ -23,7 +23,8 @@ JSON = bool | dict[str, Any] | list[dict[str, Any]]
 class RetryingLimiter(BaseRateLimiter[None]):
     """Throttles with AIORateLimiter when `per_second` > 0, and retries what Telegram asks to retry.
 
-    Timeouts are not retried: the message may have been delivered, and a retry could send it twice."""
+    Timeouts are not retried: the message may have been delivered, and a retry could send it twice.
+    Neither are 400s: the same request would fail the same way."""
 
     def __init__(
         self,
@@ -67,7 +68,7 @@ class RetryingLimiter(BaseRateLimiter[None]):
                 # the public `retry_after` warns about its int/timedelta change; the value is the same
                 wait = exc._retry_after.total_seconds()
                 error: Exception = exc
-            except TimedOut:
+            except (TimedOut, BadRequest):  # BadRequest is a NetworkError to PTB, but retrying cannot fix it
                 raise
             except NetworkError as exc:
                 wait, backoff = backoff, backoff * 2

@@ -50,7 +50,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from bot import redact
-    from bot.cli import UsageError, settings_for
+    from bot.cli import UsageError, _one_line, settings_for
 
     settings = settings_for(args)
     if settings.telegram_bot_token is None or not settings.telegram_bot_token.get_secret_value().strip():
@@ -60,7 +60,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     )
     options = ServeOptions(args.webhook_url, args.listen, args.port, secret, args.poll_timeout)
-    return asyncio.run(serve(settings, options))
+    try:
+        return asyncio.run(serve(settings, options))
+    except Exception as exc:
+        if _one_line(exc) is not None:  # the user's to fix: one line from the CLI
+            raise
+        # through logging, whose formatter masks the token, never as a bare traceback
+        log.critical("storybot serve stopped by an unexpected error", exc_info=exc)
+        return 1
 
 
 async def serve(settings: Any, options: ServeOptions, stop: asyncio.Event | None = None) -> int:
@@ -68,6 +75,7 @@ async def serve(settings: Any, options: ServeOptions, stop: asyncio.Event | None
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
     from bot.cli import UsageError
+    from bot.redact import redact, secrets_of
     from bot.telegram import BotState, build_application, reload_index
 
     def state(app: Any) -> BotState:
@@ -84,6 +92,8 @@ async def serve(settings: Any, options: ServeOptions, stop: asyncio.Event | None
 
         if isinstance(exc, Conflict):
             print(f"storybot: {CONFLICT}", file=sys.stderr)
+            # the last getUpdates on the way out meets the same 409; its traceback would only confuse
+            logging.getLogger("telegram.ext.Updater").addFilter(_not_conflict)
             exit_code = EXIT_CONFLICT
             stop.set()
         else:
@@ -100,7 +110,8 @@ async def serve(settings: Any, options: ServeOptions, stop: asyncio.Event | None
         except InvalidToken:
             raise UsageError("Telegram rejected the bot token") from None
         except NetworkError as exc:
-            raise UsageError(f"cannot reach the Telegram Bot API: {exc}") from None
+            token = settings.telegram_bot_token.get_secret_value()
+            raise UsageError(f"cannot reach the Telegram Bot API: {redact(str(exc), secrets_of(token))}") from None
         try:
             if app.post_init:
                 await app.post_init(app)
@@ -138,6 +149,12 @@ async def _start_webhook(app: Any, options: ServeOptions) -> None:
         webhook_url=url,
         secret_token=secret,
     )
+
+
+def _not_conflict(record: logging.LogRecord) -> bool:
+    from telegram.error import Conflict
+
+    return not (record.exc_info and isinstance(record.exc_info[1], Conflict))
 
 
 def _install_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event, on_hup: Any) -> list[int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -85,6 +86,9 @@ def build_application(settings: Settings, poll_timeout: float = 25.0) -> Applica
     """The Application `storybot serve` runs; the token must be set."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
+    # Opt in to PTB 23's timedelta periods now: otherwise every 429 raises a deprecation warning
+    # inside the request, which turns into a lost answer wherever warnings are errors.
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     app = (
         Application.builder()
         .token(settings.telegram_bot_token.get_secret_value())
