@@ -21,7 +21,8 @@ class RedactingFormatter(logging.Formatter):
 
 def redact(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
-        text = text.replace(secret, MASK)
+        if len(secret) >= 6:  # an empty or tiny "secret" would mask everything
+            text = text.replace(secret, MASK)
     return text
 
 

@@ -102,10 +102,10 @@ def source_html(story: StoryInfo) -> str:
     )
 
 
-def cap_lines(lines: list[str], header: str, limit: int = MAX_MESSAGE) -> str:
-    """Whole lines under a header, as many as fit; the rest counted, not cut mid-line."""
-    out = [esc(header)]
-    used = utf16_len(out[0])
+def cap_lines(lines: list[str], header: str = "", limit: int = MAX_MESSAGE) -> str:
+    """Whole lines (under a header, if any), as many as fit; the rest counted, not cut mid-line."""
+    out = [esc(header)] if header else []
+    used = utf16_len(out[0]) if out else 0
     for n, line in enumerate(lines):
         more = f"\n… and {len(lines) - n} more"
         if used + 1 + utf16_len(line) + len(more) > limit:

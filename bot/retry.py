@@ -17,6 +17,9 @@ from telegram.ext import AIORateLimiter, BaseRateLimiter
 
 log = logging.getLogger("storybot.retry")
 
+# the typing indicator is a courtesy: waiting out a 429 for it would only delay the answer
+NOT_RETRIED = frozenset({"sendChatAction"})
+
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
 
@@ -57,13 +60,13 @@ class RetryingLimiter(BaseRateLimiter[None]):
         data: dict[str, Any],
         rate_limit_args: None,
     ) -> JSON:
+        if endpoint in NOT_RETRIED:
+            return await self._once(callback, args, kwargs, endpoint, data)
         deadline = self._clock() + self.budget
         backoff = self.first_backoff
         for attempt in range(1, self.attempts + 1):
             try:
-                if self._throttle:
-                    return await self._throttle.process_request(callback, args, kwargs, endpoint, data, None)
-                return await callback(*args, **kwargs)
+                return await self._once(callback, args, kwargs, endpoint, data)
             except RetryAfter as exc:
                 # the public `retry_after` warns about its int/timedelta change; the value is the same
                 wait = exc._retry_after.total_seconds()
@@ -79,3 +82,15 @@ class RetryingLimiter(BaseRateLimiter[None]):
             log.info("%s: %s; retrying in %.1f s (attempt %d)", endpoint, error, wait, attempt + 1)
             await asyncio.sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, JSON]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+    ) -> JSON:
+        if self._throttle:
+            return await self._throttle.process_request(callback, args, kwargs, endpoint, data, None)
+        return await callback(*args, **kwargs)

@@ -16,8 +16,11 @@ import sys
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 log = logging.getLogger("storybot.serve")
 
@@ -70,7 +73,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         return 1
 
 
-async def serve(settings: Any, options: ServeOptions, stop: asyncio.Event | None = None) -> int:
+async def serve(settings: Settings, options: ServeOptions, stop: asyncio.Event | None = None) -> int:
     """Run until stopped; returns the exit code. `stop` lets an embedding caller (the tests) end it."""
     from telegram.error import InvalidToken, NetworkError, TelegramError
 
@@ -99,6 +102,16 @@ async def serve(settings: Any, options: ServeOptions, stop: asyncio.Event | None
         else:
             log.warning("polling for updates failed, retrying: %s", exc)
 
+    def on_polling_died(exc: BaseException) -> None:
+        nonlocal exit_code
+        rejected = isinstance(exc, InvalidToken)
+        print(
+            f"storybot: {'Telegram rejected the bot token' if rejected else 'polling stopped'}; exiting",
+            file=sys.stderr,
+        )
+        exit_code = 2 if rejected else 1
+        stop.set()
+
     def on_hup() -> None:
         app.create_task(reload_index(state(app).service))
 
@@ -110,7 +123,7 @@ async def serve(settings: Any, options: ServeOptions, stop: asyncio.Event | None
         except InvalidToken:
             raise UsageError("Telegram rejected the bot token") from None
         except NetworkError as exc:
-            token = settings.telegram_bot_token.get_secret_value()
+            token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
             raise UsageError(f"cannot reach the Telegram Bot API: {redact(str(exc), secrets_of(token))}") from None
         try:
             if app.post_init:
@@ -122,12 +135,16 @@ async def serve(settings: Any, options: ServeOptions, stop: asyncio.Event | None
                     timeout=timedelta(seconds=options.poll_timeout), error_callback=on_poll_error
                 )
             await app.start()
+            _watch_polling(on_polling_died)
             log.info("storybot is up (%s)", "webhook" if options.webhook_url else "long polling")
             await stop.wait()
             log.info("stopping: finishing the answers in flight")
         finally:
             if app.updater and app.updater.running:
-                await app.updater.stop()
+                try:
+                    await app.updater.stop()
+                except TelegramError as exc:  # the polling task's own end, reported by on_polling_died
+                    log.debug("polling had already ended: %s", exc)
             if app.running:
                 await app.stop()
             await app.shutdown()
@@ -149,6 +166,13 @@ async def _start_webhook(app: Any, options: ServeOptions) -> None:
         webhook_url=url,
         secret_token=secret,
     )
+
+
+def _watch_polling(on_died: Any) -> None:
+    """PTB's polling task ends quietly when the token is revoked mid-run; a supervisor should hear of it."""
+    for task in asyncio.all_tasks():
+        if task.get_name() == "Updater:start_polling:polling_task":  # PTB's name for it (v20-v22)
+            task.add_done_callback(lambda t: None if t.cancelled() or t.exception() is None else on_died(t.exception()))
 
 
 def _not_conflict(record: logging.LogRecord) -> bool:

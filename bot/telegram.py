@@ -218,7 +218,7 @@ async def source(update: Update, context: Context) -> None:
     s, chat = state(context), update.effective_chat
     current = s.chat_story.get(chat.id) if chat else None
     infos = [s.service.story(current)] if current in s.service.corpus.stories else s.service.stories()
-    await _send(update, Reply(cap_lines([source_html(i) + "\n" for i in infos], "")))
+    await _send(update, Reply(cap_lines([source_html(i) + "\n" for i in infos]).strip()))
 
 
 async def reload(update: Update, context: Context) -> None:

@@ -96,6 +96,23 @@ async def test_a_rejected_token_is_one_line_without_the_token(
     assert caught.value.__suppress_context__
 
 
+async def test_a_token_revoked_while_polling_exits_2(fake: FakeBotAPI, settings: Settings) -> None:
+    async with running_bot(fake, settings, expect_exit=2) as task:
+        fake.token = "999:revoked"  # every call from now on gets 401
+        await asyncio.wait_for(asyncio.shield(task), 15)
+
+
+async def test_an_answer_that_cannot_be_edited_in_is_sent_anew(fake: FakeBotAPI, settings: Settings) -> None:
+    async with running_bot(fake, settings):
+        fake.message(SUMMIT)
+        first = (await fake.wait_sent())[0].result
+        fake.fail("editMessageText", 400, description="Bad Request: message can't be edited")
+        fake.press(first)
+        second = (await fake.wait_sent(2))[1].result
+        assert "<b>" in second["html"]
+        assert second["reply_markup"]["inline_keyboard"][0][0]["text"] == "More"
+
+
 async def test_stopping_lets_answers_in_flight_finish(fake: FakeBotAPI, settings: Settings) -> None:
     fake.fail("sendMessage", 200, times=1, delay=1.0)  # the answer is slow to send
     stop = asyncio.Event()

@@ -109,6 +109,7 @@ async def test_faults_at_debug_never_show_the_token_and_409_exits_3(
     assert len(fake.sent("sendMessage")) == 1
     assert_clean(output)
     assert "DEBUG" in output  # it did log at DEBUG
+    assert "HTTP Request" not in output  # httpx stays at WARNING
 
 
 async def test_sigterm_lets_the_answer_in_flight_finish_and_exits_0(
