@@ -31,6 +31,9 @@ class LRU(Generic[K, V]):
         while len(self._items) > self.capacity:
             self._items.popitem(last=False)
 
+    def pop(self, key: K) -> V | None:
+        return self._items.pop(key, None)
+
     def __len__(self) -> int:
         return len(self._items)
 

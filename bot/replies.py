@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
@@ -84,7 +85,7 @@ class Replies:
         answer = self.service.ask(question, None, k=INLINE_RESULTS)
         return [
             InlineItem(
-                id=h.passage.id[:60] + f"#{n}",
+                id=f"{n}-{hashlib.sha256(h.passage.id.encode()).hexdigest()[:32]}",  # ids: at most 64 bytes
                 title=plain_title(h.sentence.text),
                 description=plain_title(str(h.citation)),
                 html=hit_html(h),

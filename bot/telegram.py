@@ -38,9 +38,9 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.limits import UserRateLimit, Verdict
+from bot.limits import LRU, UserRateLimit, Verdict
 from bot.render import cap_lines, esc, source_html, stories_html
-from bot.replies import Replies, Reply, addressed_question
+from bot.replies import EXPIRED, Replies, Reply, addressed_question
 from bot.retry import RetryingLimiter
 from index.service import AnswerService, UnknownStoryError
 
@@ -74,7 +74,7 @@ class BotState:
     service: AnswerService
     replies: Replies
     limit: UserRateLimit
-    chat_story: dict[int, str] = field(default_factory=dict)
+    chat_story: LRU[int, str] = field(default_factory=lambda: LRU(100_000))
 
 
 def state(context: Context) -> BotState:
@@ -119,6 +119,7 @@ def build_application(settings: Settings, poll_timeout: float = 25.0) -> Applica
     app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_text))
     app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, group_text))
     app.add_handler(CallbackQueryHandler(more, pattern=r"^more:"))
+    app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(InlineQueryHandler(inline))
     app.add_error_handler(on_error)
     return app
@@ -243,6 +244,12 @@ async def more(update: Update, context: Context) -> None:
     await _edit_or_send(query.message if isinstance(query.message, Message) else None, update, result)
 
 
+async def stale_button(update: Update, context: Context) -> None:
+    """Any other button (from an older version of the bot): acknowledge it politely."""
+    if update.callback_query:
+        await update.callback_query.answer(EXPIRED)
+
+
 async def inline(update: Update, context: Context) -> None:
     """Inline mode: up to five passages, each with its citation."""
     query = update.inline_query
@@ -279,7 +286,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     try:
         reply = s.replies.question(question, s.chat_story.get(chat.id))
     except UnknownStoryError:  # the chat's story left the index
-        s.chat_story.pop(chat.id, None)
+        s.chat_story.pop(chat.id)
         reply = s.replies.question(question, None)
     await _send(update, reply)
 
@@ -289,13 +296,13 @@ def choose_story(s: BotState, chat_id: int, wanted: str) -> str:
         current = s.chat_story.get(chat_id)
         return f"Asking about: {current or 'all stories'}. Use /story ID or /story all (/stories lists the IDs)."
     if wanted.lower() == "all":
-        s.chat_story.pop(chat_id, None)
+        s.chat_story.pop(chat_id)
         return "Now asking about all stories."
     try:
         info = s.service.story(wanted)
     except UnknownStoryError:
         return f"There's no story {wanted!r}. /stories lists them."
-    s.chat_story[chat_id] = info.id
+    s.chat_story.put(chat_id, info.id)
     return f"Now asking about: {info.title}"
 
 

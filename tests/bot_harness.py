@@ -9,7 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, load_settings
-from bot.serve import ServeOptions, serve
+from bot.runner import serve
+from bot.serve import ServeOptions
 from tests.fake_bot_api import FakeBotAPI
 
 POLL = 0.5  # seconds: short long polls keep the tests fast

@@ -13,7 +13,8 @@ import pytest
 
 from bot.cli import UsageError
 from bot.config import Settings
-from bot.serve import EXIT_CONFLICT, ServeOptions, serve
+from bot.runner import EXIT_CONFLICT, serve
+from bot.serve import ServeOptions
 from tests.bot_harness import POLL, bot_settings, running_bot
 from tests.fake_bot_api import FakeBotAPI
 

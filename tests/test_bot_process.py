@@ -89,6 +89,17 @@ def test_a_rejected_token_is_one_line_exit_2_never_echoed_even_at_debug(
     assert_clean(output)
 
 
+def test_a_damaged_index_is_one_line_and_exit_2(fake: FakeBotAPI, stories_dir: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text('{"version": ')
+    code, output = finish(start_serve(fake, damaged, stories_dir, tmp_path), tmp_path)
+    assert code == 2
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("storybot: ")
+    assert "index" in last
+    assert_clean(output)
+
+
 async def test_faults_at_debug_never_show_the_token_and_409_exits_3(
     fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path
 ) -> None:
