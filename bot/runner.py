@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlparse
 
-from telegram.error import Conflict, InvalidToken, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
 
 from bot.cli import UsageError
 from bot.config import Settings
@@ -59,6 +59,7 @@ class _Run:
         self.app = build_application(settings, options.poll_timeout)
         token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
         self.secrets = secrets_of(token)
+        self.host = urlparse(settings.telegram_base_url).netloc
         self.initialized = False
 
     async def start(self) -> None:
@@ -77,9 +78,14 @@ class _Run:
             await app.start()
         except InvalidToken:
             raise UsageError("Telegram rejected the bot token") from None  # PTB's message holds the token
-        except TelegramError as exc:
-            raise UsageError(f"Telegram refused to start the bot: {redact(str(exc), self.secrets)}") from None
+        except (BadRequest, Forbidden, Conflict) as exc:
+            raise UsageError(f"Telegram refused to start the bot: {self._say(exc)}") from None
+        except NetworkError as exc:
+            raise UsageError(f"cannot reach the Telegram Bot API at {self.host}: {self._say(exc)}") from None
         self._watch_polling()
+
+    def _say(self, exc: Exception) -> str:
+        return redact(str(exc), self.secrets)
 
     async def _start_webhook(self, url: str) -> None:
         await self.app.updater.start_webhook(  # type: ignore[union-attr]
@@ -103,6 +109,8 @@ class _Run:
             await app.shutdown()
             if app.post_shutdown:
                 await app.post_shutdown(app)
+        else:  # getMe failed: the bot's HTTP clients are open all the same
+            await app.bot.shutdown()
 
     def on_poll_error(self, exc: TelegramError) -> None:
         if isinstance(exc, Conflict):

@@ -60,6 +60,8 @@ class FakeBotAPI:
         api = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"  # keep-alive, as Telegram's servers do
+
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 api._handle(self)
 

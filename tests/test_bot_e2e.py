@@ -79,7 +79,13 @@ async def test_more_shows_the_next_passage_without_repeating_the_sentence(fake: 
         shown = {bold}
         for n in range(2, 12):  # page on until the story runs out; never a repeat
             fake.press(edited.result)
-            await fake.wait_for(lambda n=n: len(fake.sent("answerCallbackQuery")) >= n)
+            # each press ends in an edit, or in the notice that there is no more
+            await fake.wait_for(
+                lambda n=n: (
+                    len(fake.sent("editMessageText")) >= n
+                    or NO_MORE in [c.params.get("text") for c in fake.sent("answerCallbackQuery")]
+                )
+            )
             notices = [c.params.get("text") for c in fake.sent("answerCallbackQuery")]
             if NO_MORE in notices:
                 break

@@ -133,6 +133,11 @@ def free_port() -> int:
         return port
 
 
+def listening(port: int) -> bool:
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
 async def test_webhook_mode_answers_updates_posted_with_the_secret(fake: FakeBotAPI, settings: Settings) -> None:
     port = free_port()
     url = f"http://127.0.0.1:{port}/hook"
@@ -141,6 +146,7 @@ async def test_webhook_mode_answers_updates_posted_with_the_secret(fake: FakeBot
         webhook = (await fake.wait_sent(1, "setWebhook"))[0].params
         assert webhook["url"] == url
         assert webhook["secret_token"] == "s3cret-token_1"
+        await fake.wait_for(lambda: listening(port))  # setWebhook comes before the server listens
         update = {"update_id": 1, "message": fake.message(SUMMIT, user_id=31)["message"]}
         fake._updates.clear()  # delivered by webhook, not by polling
         async with httpx.AsyncClient() as client:
