@@ -60,6 +60,11 @@ def _fit(text: str, budget: int, keep_end: bool = False) -> str:
     return "".join(pieces) + ELLIPSIS
 
 
+def text_html(text: str) -> str:
+    """Plain text as a message: escaped and within the limit."""
+    return _fit(text, MAX_MESSAGE)
+
+
 def citation_html(hit: Hit) -> str:
     return f"— <i>{_fit(str(hit.citation), MAX_CITATION)}</i>"
 

@@ -39,7 +39,7 @@ from telegram.ext import (
 
 from bot.config import Settings
 from bot.limits import LRU, UserRateLimit, Verdict
-from bot.render import cap_lines, esc, source_html, stories_html
+from bot.render import cap_lines, source_html, stories_html, text_html
 from bot.replies import EXPIRED, Replies, Reply, addressed_question
 from bot.retry import RetryingLimiter
 from index.service import AnswerService, UnknownStoryError
@@ -171,7 +171,7 @@ async def start(update: Update, context: Context) -> None:
 
 async def help_(update: Update, context: Context) -> None:
     """Explain how to ask."""
-    await _send(update, Reply(esc(HELP)))
+    await _send(update, Reply(text_html(HELP)))
 
 
 async def ask(update: Update, context: Context) -> None:
@@ -211,7 +211,7 @@ async def story(update: Update, context: Context) -> None:
     s, chat, wanted = state(context), update.effective_chat, " ".join(context.args or [])
     if chat is None:
         return
-    await _send(update, Reply(esc(choose_story(s, chat.id, wanted))))
+    await _send(update, Reply(text_html(choose_story(s, chat.id, wanted))))
 
 
 async def source(update: Update, context: Context) -> None:
@@ -228,7 +228,7 @@ async def reload(update: Update, context: Context) -> None:
     if user is None or user.id not in s.settings.admin_user_ids:
         await _send(update, Reply("Only the bot's admins can reload the stories."))
         return
-    await _send(update, Reply(esc(await reload_index(s.service))))
+    await _send(update, Reply(text_html(await reload_index(s.service))))
 
 
 async def more(update: Update, context: Context) -> None:
@@ -280,7 +280,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     verdict = s.limit.check(user.id, time.monotonic()) if user else Verdict.ALLOW
     if verdict is not Verdict.ALLOW:
         if verdict is Verdict.NOTIFY:
-            await _send(update, Reply(esc(SLOW_DOWN)))
+            await _send(update, Reply(text_html(SLOW_DOWN)))
         return
     await _typing(context, chat.id)
     try:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.render import MAX_MESSAGE, answer_html, cap_lines, clean, hit_html, plain_title, utf16_len
+from bot.render import MAX_MESSAGE, answer_html, cap_lines, clean, hit_html, plain_title, text_html, utf16_len
+from bot.replies import Replies
+from index.service import AnswerService
 from index.types import Answer, Citation, Hit, Passage, Sentence
 from tests.telegram_html import check_telegram_html
 from tests.telegram_html import utf16_len as reference_utf16_len
@@ -90,3 +92,21 @@ def test_any_text_gives_valid_telegram_html_within_the_cap(
         check_telegram_html(out)
         assert utf16_len(out) == reference_utf16_len(out)
     assert len(plain_title(title * repeat)) <= 120
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(question=hostile, repeat=st.integers(1, 20))
+def test_any_question_gets_a_valid_reply_from_the_real_index(
+    service: AnswerService, question: str, repeat: int
+) -> None:
+    replies = Replies(service)
+    reply = replies.question(question * repeat + " summit", None)
+    check_telegram_html(reply.html)
+    if reply.button:
+        assert len(reply.button[1].encode()) <= 64
+        more = replies.more(reply.button[1])
+        check_telegram_html(more if isinstance(more, str) else more.html)
+    for item in replies.inline(question * repeat):
+        check_telegram_html(item.html)
+        assert len(item.id.encode()) <= 64
+    check_telegram_html(text_html(question * repeat * 20))
