@@ -75,6 +75,15 @@ class BotState:
     replies: Replies
     limit: UserRateLimit
     chat_story: LRU[int, str] = field(default_factory=lambda: LRU(100_000))
+    chat_locks: LRU[int, asyncio.Lock] = field(default_factory=lambda: LRU(10_000))
+
+    def chat_lock(self, chat_id: int) -> asyncio.Lock:
+        """Updates run concurrently; one chat's answers still go out in the order asked."""
+        lock = self.chat_locks.get(chat_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self.chat_locks.put(chat_id, lock)
+        return lock
 
 
 def state(context: Context) -> BotState:
@@ -282,13 +291,14 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         if verdict is Verdict.NOTIFY:
             await _send(update, Reply(text_html(SLOW_DOWN)))
         return
-    await _typing(context, chat.id)
-    try:
-        reply = s.replies.question(question, s.chat_story.get(chat.id))
-    except UnknownStoryError:  # the chat's story left the index
-        s.chat_story.pop(chat.id)
-        reply = s.replies.question(question, None)
-    await _send(update, reply)
+    async with s.chat_lock(chat.id):
+        await _typing(context, chat.id)
+        try:
+            reply = s.replies.question(question, s.chat_story.get(chat.id))
+        except UnknownStoryError:  # the chat's story left the index
+            s.chat_story.pop(chat.id)
+            reply = s.replies.question(question, None)
+        await _send(update, reply)
 
 
 def choose_story(s: BotState, chat_id: int, wanted: str) -> str:

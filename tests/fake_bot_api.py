@@ -32,6 +32,7 @@ class Fault:
     retry_after: int | None = None
     delay: float = 0.0
     description: str = ""
+    when: str = ""  # only for calls whose parameters contain this text
 
 
 @dataclass
@@ -196,8 +197,10 @@ class FakeBotAPI:
         call = Call(method, params)
         with self._cond:
             self.calls.append(call)
-            faults = self._faults.get(method)
-            fault = faults.pop(0) if faults else None
+            faults = self._faults.get(method, [])
+            fault = next((f for f in faults if f.when in json.dumps(params, ensure_ascii=False)), None)
+            if fault:
+                faults.remove(fault)
         if fault and fault.delay:
             time.sleep(fault.delay)
         if prefix != f"/bot{self.token}":

@@ -55,6 +55,16 @@ async def test_429_and_5xx_on_sends_are_retried_and_every_question_answered_exac
         assert len(fake.sent("sendMessage", delivered=False)) == 8  # 5 delivered + 3 refused
 
 
+async def test_one_chats_answers_keep_their_order_when_a_send_is_retried(fake: FakeBotAPI, settings: Settings) -> None:
+    fake.fail("sendMessage", 429, times=1, retry_after=1, when="unspecified time and place")  # the first answer
+    async with running_bot(fake, settings):
+        fake.message(SUMMIT, user_id=7)
+        fake.message("when was the strike set to begin?", user_id=7)
+        first, second = (c.result["text"] for c in await fake.wait_sent(2))
+        assert "unspecified time and place" in first
+        assert "4 a.m. Monday" in second
+
+
 async def test_the_limiter_on_still_retries_429(fake: FakeBotAPI, index_path: Path, stories_dir: Path) -> None:
     fake.fail("sendMessage", 429, times=1, retry_after=1)
     async with running_bot(fake, bot_settings(fake, index_path, stories_dir, max_sends_per_second=30)):
