@@ -38,7 +38,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
-from bot.limits import LRU, UserRateLimit, Verdict
+from bot.limits import LRU, KeyedLock, UserRateLimit, Verdict
 from bot.render import cap_lines, source_html, stories_html, text_html
 from bot.replies import EXPIRED, Replies, Reply, addressed_question
 from bot.retry import RetryingLimiter
@@ -75,15 +75,7 @@ class BotState:
     replies: Replies
     limit: UserRateLimit
     chat_story: LRU[int, str] = field(default_factory=lambda: LRU(100_000))
-    chat_locks: LRU[int, asyncio.Lock] = field(default_factory=lambda: LRU(10_000))
-
-    def chat_lock(self, chat_id: int) -> asyncio.Lock:
-        """Updates run concurrently; one chat's answers still go out in the order asked."""
-        lock = self.chat_locks.get(chat_id)
-        if lock is None:
-            lock = asyncio.Lock()
-            self.chat_locks.put(chat_id, lock)
-        return lock
+    chat_locks: KeyedLock[int] = field(default_factory=KeyedLock)  # one chat's answers go out in order
 
 
 def state(context: Context) -> BotState:
@@ -193,9 +185,10 @@ async def ask(update: Update, context: Context) -> None:
 
 
 async def private_text(update: Update, context: Context) -> None:
-    """In a private chat every text is a question."""
-    if update.effective_message and update.effective_message.text:
-        await answer_question(update, context, update.effective_message.text)
+    """In a private chat every text is a question (but not an answer of ours sent inline into it)."""
+    message = update.effective_message
+    if message and message.text and not (message.via_bot and message.via_bot.id == context.bot.id):
+        await answer_question(update, context, message.text)
 
 
 async def group_text(update: Update, context: Context) -> None:
@@ -291,7 +284,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         if verdict is Verdict.NOTIFY:
             await _send(update, Reply(text_html(SLOW_DOWN)))
         return
-    async with s.chat_lock(chat.id):
+    async with s.chat_locks.hold(chat.id):
         await _typing(context, chat.id)
         try:
             reply = s.replies.question(question, s.chat_story.get(chat.id))

@@ -281,6 +281,7 @@ async def test_updates_that_need_no_reply_get_none(fake: FakeBotAPI, settings: S
         fake.push(
             "channel_post", {"message_id": 9003, "date": 1, "chat": {"id": -100555, "type": "channel"}, "text": SUMMIT}
         )
+        fake.message(SUMMIT, user_id=42, via_bot=fake.me())  # our own inline answer, sent into our chat
         fake.message("/unknowncommand", user_id=42)
         fake.message("/help", user_id=42)  # the marker
         sent = await fake.wait_sent(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ import pytest
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot import redact
-from bot.limits import Thread, Threads, UserRateLimit, Verdict
+from bot.limits import KeyedLock, Thread, Threads, UserRateLimit, Verdict
 from bot.replies import EXPIRED, Replies, addressed_question
 from bot.retry import RetryingLimiter
 from index.service import AnswerService
@@ -52,6 +53,20 @@ def test_more_threads_are_bounded_and_forget_the_oldest(service: AnswerService) 
     assert all(len(f"more:{k}".encode()) <= 64 for k in keys)
     replies = Replies(service, threads)
     assert replies.more(f"more:{keys[0]}") == EXPIRED
+
+
+async def test_keyed_locks_serialise_one_key_and_vanish_when_free() -> None:
+    locks: KeyedLock[int] = KeyedLock()
+    order: list[str] = []
+
+    async def work(key: int, name: str, pause: float) -> None:
+        async with locks.hold(key):
+            await asyncio.sleep(pause)
+            order.append(name)
+
+    await asyncio.gather(work(1, "a1", 0.05), work(1, "a2", 0), work(2, "b", 0))
+    assert order == ["b", "a1", "a2"]
+    assert len(locks) == 0
 
 
 @pytest.mark.parametrize(
