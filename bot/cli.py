@@ -251,4 +251,8 @@ def cmd_add(args: argparse.Namespace) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # under `python -m bot.cli` this file is __main__; run bot.cli itself, so that errors raised by
+    # other modules (bot.cli.UsageError) are the classes main() recognises
+    from bot.cli import main as cli_main
+
+    sys.exit(cli_main())

@@ -9,4 +9,11 @@ from bot import evalcmd
 
 Register = Callable[["argparse._SubParsersAction[argparse.ArgumentParser]"], None]
 
-REGISTRY: list[Register] = [evalcmd.register]
+
+def _serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from bot.serve import register  # imports no telegram code until `serve` runs
+
+    register(sub)
+
+
+REGISTRY: list[Register] = [evalcmd.register, _serve]

@@ -26,6 +26,7 @@ class Settings(BaseSettings):
     index_path: Path = Field(DEFAULT_INDEX, validation_alias=_env("STORYBOT_INDEX_PATH"))
     log_level: str = Field("INFO", validation_alias=_env("STORYBOT_LOG_LEVEL"))
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
+    telegram_webhook_secret: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
     telegram_base_url: str = Field("https://api.telegram.org/bot", validation_alias=_env("TELEGRAM_BASE_URL"))
     allowed_chat_ids: Annotated[frozenset[int], NoDecode] = Field(
         frozenset(), validation_alias=_env("STORYBOT_ALLOWED_CHAT_IDS")

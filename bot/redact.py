@@ -1,0 +1,42 @@
+"""Keep the bot token out of every log line: messages, arguments, exception texts and tracebacks."""
+
+from __future__ import annotations
+
+import logging
+
+MASK = "<token>"
+
+
+class RedactingFormatter(logging.Formatter):
+    """Formats as usual, then masks the token (and its secret half) wherever it appears."""
+
+    def __init__(self, base: logging.Formatter | None, secrets: tuple[str, ...]) -> None:
+        super().__init__()
+        self._base = base or logging.Formatter()
+        self._secrets = tuple(sorted({s for s in secrets if len(s) >= 6}, key=len, reverse=True))
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(self._base.format(record), self._secrets)
+
+
+def redact(text: str, secrets: tuple[str, ...]) -> str:
+    for secret in secrets:
+        if len(secret) >= 6:  # an empty or tiny "secret" would mask everything
+            text = text.replace(secret, MASK)
+    return text
+
+
+def secrets_of(token: str) -> tuple[str, ...]:
+    """The token, and the part after the colon: alone it is the secret, and URLs may split it."""
+    _, _, secret = token.partition(":")
+    return (token, secret) if secret else (token,)
+
+
+def install(token: str) -> None:
+    """Wrap the formatter of every root handler (logging is set up by then) so none can print the token."""
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig()
+    for handler in root.handlers:
+        if not isinstance(handler.formatter, RedactingFormatter):
+            handler.setFormatter(RedactingFormatter(handler.formatter, secrets_of(token)))

@@ -1,0 +1,178 @@
+"""The bot's parts on their own: rate limit, "More" memory, retries, token redaction, group addressing."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
+
+from bot import redact
+from bot.limits import KeyedLock, Thread, Threads, UserRateLimit, Verdict
+from bot.replies import EXPIRED, Replies, addressed_question
+from bot.retry import RetryingLimiter
+from index.service import AnswerService
+from tests.fake_bot_api import FakeBotAPI
+
+CANARY = "918273:CANARY-token-AAbbCCdd"
+
+
+def test_rate_limit_allows_then_notifies_once_then_is_silent_until_the_window_passes() -> None:
+    limit = UserRateLimit(per_minute=3)
+    verdicts = [limit.check(1, now=float(t)) for t in range(6)]
+    assert verdicts == [Verdict.ALLOW] * 3 + [Verdict.NOTIFY] + [Verdict.SILENT] * 2
+    assert limit.check(2, now=5.0) is Verdict.ALLOW
+    assert limit.check(1, now=60.0) is Verdict.ALLOW
+
+
+def test_rate_limit_zero_is_off() -> None:
+    limit = UserRateLimit(per_minute=0)
+    assert all(limit.check(1, now=0.0) is Verdict.ALLOW for _ in range(1000))
+    assert len(limit) == 0
+
+
+def test_rate_limit_memory_is_bounded_over_100k_users() -> None:
+    limit = UserRateLimit(per_minute=20, capacity=10_000)
+    for user in range(100_000):
+        limit.check(user, now=1.0)
+    assert len(limit) == 10_000
+    assert limit.check(99_999, now=1.0) is Verdict.ALLOW  # recent users are still remembered
+
+
+def test_more_threads_are_bounded_and_forget_the_oldest(service: AnswerService) -> None:
+    threads = Threads(capacity=100)
+    keys = [threads.add(Thread(f"q{n}", None)) for n in range(1000)]
+    assert len(threads) == 100
+    assert threads.get(keys[0]) is None
+    assert threads.get(keys[-1]) is not None
+    assert all(len(f"more:{k}".encode()) <= 64 for k in keys)
+    replies = Replies(service, threads)
+    assert replies.more(f"more:{keys[0]}") == EXPIRED
+
+
+async def test_keyed_locks_serialise_one_key_and_vanish_when_free() -> None:
+    locks: KeyedLock[int] = KeyedLock()
+    order: list[str] = []
+
+    async def work(key: int, name: str, pause: float) -> None:
+        async with locks.hold(key):
+            await asyncio.sleep(pause)
+            order.append(name)
+
+    await asyncio.gather(work(1, "a1", 0.05), work(1, "a2", 0), work(2, "b", 0))
+    assert order == ["b", "a1", "a2"]
+    assert len(locks) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "to_bot", "expected"),
+    [
+        ("@story_bot where is it?", False, "where is it?"),
+        ("where is it @Story_Bot?", False, "where is it ?"),
+        ("where is it?", True, "where is it?"),
+        ("where is it?", False, None),
+        ("mail me at x@story_botany.com", False, None),
+        ("@story_bot", False, None),
+    ],
+)
+def test_group_messages_are_questions_only_when_addressed(text: str, to_bot: bool, expected: str | None) -> None:
+    assert addressed_question(text, "story_bot", to_bot) == expected
+
+
+class Flaky:
+    """A Bot API call that fails with the given errors, then succeeds."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.calls = 0
+
+    async def __call__(self) -> dict[str, Any]:
+        self.calls += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return {"ok": True}
+
+
+@pytest.fixture(autouse=True)
+def _timedelta_periods(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As the bot runs: PTB 23's timedelta periods, without the deprecation warnings."""
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
+
+
+async def run(limiter: RetryingLimiter, call: Flaky) -> Any:
+    return await limiter.process_request(call, (), {}, "sendMessage", {}, None)
+
+
+async def test_retry_after_and_server_errors_are_retried() -> None:
+    call = Flaky(RetryAfter(0), NetworkError("Bad Gateway"), NetworkError("Internal Server Error"))
+    assert await run(RetryingLimiter(0, first_backoff=0), call) == {"ok": True}
+    assert call.calls == 4
+
+
+async def test_retries_are_bounded_in_count() -> None:
+    call = Flaky(*[NetworkError("Bad Gateway")] * 10)
+    with pytest.raises(NetworkError):
+        await run(RetryingLimiter(0, attempts=3, first_backoff=0), call)
+    assert call.calls == 3
+
+
+async def test_retries_are_bounded_in_time() -> None:
+    call = Flaky(RetryAfter(3600))
+    with pytest.raises(RetryAfter):
+        await run(RetryingLimiter(0, budget=60), call)
+    assert call.calls == 1
+
+
+@pytest.mark.parametrize("error", [TimedOut(), BadRequest("message is too long")])
+async def test_timeouts_and_bad_requests_are_not_retried(error: Exception) -> None:
+    call = Flaky(error)
+    with pytest.raises(type(error)):
+        await run(RetryingLimiter(0, first_backoff=0), call)
+    assert call.calls == 1
+
+
+@pytest.fixture
+def log_output() -> Iterator[io.StringIO]:
+    """Root logging to a string, as `storybot serve` sets it up, restored afterwards."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.handlers[:] = [handler]
+    root.setLevel(logging.DEBUG)
+    yield out
+    root.handlers[:], _ = saved
+    root.setLevel(saved[1])
+
+
+async def test_the_token_never_reaches_the_log_even_from_httpx_at_debug(log_output: io.StringIO) -> None:
+    fake = FakeBotAPI(token=CANARY).start()
+    loggers = [logging.getLogger(name) for name in ("httpx", "httpcore")]
+    levels = [lg.level for lg in loggers]
+    try:
+        redact.install(CANARY)
+        for lg in loggers:
+            lg.setLevel(logging.DEBUG)
+        async with httpx.AsyncClient() as client:
+            await client.post(f"{fake.base_url}{CANARY}/getMe")
+        log = logging.getLogger("storybot.test")
+        log.debug("token %s and its secret %s", CANARY, CANARY.split(":")[1])
+        try:
+            raise ValueError(f"bad url https://api.telegram.org/bot{CANARY}/getMe")
+        except ValueError:
+            log.exception("failed")
+    finally:
+        fake.stop()
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
+    text = log_output.getvalue()
+    assert "getMe" in text  # httpx did log its request line
+    assert "bot<token>/getMe" in text
+    assert CANARY not in text
+    assert CANARY.split(":")[1] not in text

@@ -1,0 +1,194 @@
+"""`storybot serve` as a process: startup errors, signals, exit codes, and a canary token that never shows."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+from tests.fake_bot_api import FakeBotAPI
+
+CANARY = "424242:CANARY-secret-do-not-print"
+SUMMIT = "where is the third summit?"
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotAPI]:
+    api = FakeBotAPI(token=CANARY).start()
+    yield api
+    api.stop()
+
+
+def start_serve(
+    fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path, **env: str
+) -> subprocess.Popen[str]:
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))},
+        "PYTHONPATH": str(ROOT),
+        "TELEGRAM_BOT_TOKEN": CANARY,
+        "TELEGRAM_BASE_URL": fake.base_url,
+        "STORYBOT_INDEX_PATH": str(index_path),
+        "STORYBOT_STORIES_DIR": str(stories_dir),
+        "STORYBOT_LOG_LEVEL": "DEBUG",
+        "STORYBOT_MAX_SENDS_PER_SECOND": "0",
+        **env,
+    }
+    with (tmp_path / "serve.out").open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve", "--poll-timeout", "0.5"],
+            cwd=tmp_path,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
+
+def finish(proc: subprocess.Popen[str], tmp_path: Path) -> tuple[int, str]:
+    code = proc.wait(timeout=30)
+    return code, (tmp_path / "serve.out").read_text()
+
+
+def assert_clean(output: str) -> None:
+    assert CANARY not in output
+    assert CANARY.split(":")[1] not in output
+    assert "Traceback" not in output
+
+
+def test_a_missing_token_is_one_line_and_exit_2(index_path: Path, stories_dir: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT), "STORYBOT_INDEX_PATH": str(index_path)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == [r.stderr.strip()]
+    assert r.stderr.startswith("storybot: TELEGRAM_BOT_TOKEN is not set")
+
+
+def test_a_rejected_token_is_one_line_exit_2_never_echoed_even_at_debug(
+    index_path: Path, stories_dir: Path, tmp_path: Path
+) -> None:
+    other = FakeBotAPI(token="111:another-token").start()
+    try:
+        code, output = finish(start_serve(other, index_path, stories_dir, tmp_path), tmp_path)
+    finally:
+        other.stop()
+    assert code == 2
+    assert output.strip().splitlines()[-1] == "storybot: Telegram rejected the bot token"
+    assert_clean(output)
+
+
+def test_a_damaged_index_is_one_line_and_exit_2(fake: FakeBotAPI, stories_dir: Path, tmp_path: Path) -> None:
+    damaged = tmp_path / "damaged.json"
+    damaged.write_text('{"version": ')
+    code, output = finish(start_serve(fake, damaged, stories_dir, tmp_path), tmp_path)
+    assert code == 2
+    last = output.strip().splitlines()[-1]
+    assert last.startswith("storybot: ")
+    assert "index" in last
+    assert_clean(output)
+
+
+async def test_faults_at_debug_never_show_the_token_and_409_exits_3(
+    fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path
+) -> None:
+    fake.fail("getUpdates", 502, times=1)
+    fake.fail("sendMessage", 429, times=1, retry_after=1)
+    fake.fail("sendMessage", 500, times=1)
+    proc = start_serve(fake, index_path, stories_dir, tmp_path)
+    try:
+        fake.message(SUMMIT, user_id=42)
+        await fake.wait_sent(1, within=30)
+        fake.fail("getUpdates", 409, times=5)
+        code, output = finish(proc, tmp_path)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 3
+    assert "another instance is running" in output
+    assert len(fake.sent("sendMessage")) == 1
+    assert_clean(output)
+    assert "DEBUG" in output  # it did log at DEBUG
+    assert "HTTP Request" not in output  # httpx stays at WARNING
+
+
+async def test_sigterm_lets_the_answer_in_flight_finish_and_exits_0(
+    fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path
+) -> None:
+    fake.fail("sendMessage", 200, times=1, delay=1.5)
+    proc = start_serve(fake, index_path, stories_dir, tmp_path)
+    try:
+        fake.message(SUMMIT)
+        await fake.wait_for(lambda: fake.sent("sendMessage", delivered=False), within=30)
+        proc.send_signal(signal.SIGTERM)
+        code, output = finish(proc, tmp_path)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0, output
+    assert len(fake.sent("sendMessage")) == 1
+    assert_clean(output)
+
+
+async def test_sighup_swaps_in_a_rebuilt_index(
+    fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path
+) -> None:
+    proc = start_serve(fake, index_path, stories_dir, tmp_path, STORYBOT_LOG_LEVEL="INFO")
+    try:
+        await fake.wait_for(lambda: fake.sent("getUpdates", delivered=False), within=30)
+        (stories_dir / "lighthouse.txt").write_text(
+            "Old lighthouse reopens as museum\n\nThe keeper's cottage now houses a collection of brass lenses.\n"
+        )
+        proc.send_signal(signal.SIGHUP)
+        await fake.wait_for(lambda: "reloaded the index: 3 stories" in (tmp_path / "serve.out").read_text())
+        fake.message("what does the keeper's cottage house?")
+        assert "brass lenses" in (await fake.wait_sent(1))[0].result["text"]
+        proc.send_signal(signal.SIGINT)
+        code, output = finish(proc, tmp_path)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert code == 0
+    assert_clean(output)
+
+
+IMPORTS_CHECK = """
+import sys
+from bot.cli import main
+for argv in ({commands}):
+    main(argv)
+loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("telegram", "httpx", "httpcore", "tornado")
+                or m in ("bot.telegram", "bot.serve_app"))
+print("LOADED", loaded)
+"""
+
+
+def test_index_ask_and_chat_never_import_telegram_or_httpx(tmp_path: Path, stories_dir: Path) -> None:
+    index = str(tmp_path / "i.json")
+    commands = (
+        f"['index', '--index', {index!r}, '--stories', {str(stories_dir)!r}], "
+        f"['ask', '--index', {index!r}, 'where is the summit?'], "
+        f"['chat', '--index', {index!r}]"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", IMPORTS_CHECK.format(commands=commands)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        input="where is the summit?\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "LOADED []" in r.stdout
