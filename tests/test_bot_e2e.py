@@ -17,7 +17,7 @@ from tests.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotAPI
 
 SUMMIT = "where is the third summit?"
 SUMMIT_SENTENCE = "in an unspecified time and place"
-UNSAID = "how much is the raise?"  # the rail story has near passages but no answer
+UNSAID = "what did the union say about pensions?"  # the rail story has near passages but no answer
 
 
 @pytest.fixture
