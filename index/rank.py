@@ -50,11 +50,11 @@ class NonNegativeBM25(BM25Okapi):  # type: ignore[misc]
 
 @dataclass(frozen=True, slots=True)
 class TokenTable:
-    """Every term occurrence of a corpus as parallel arrays: which term, in which passage."""
+    """Every term occurrence of a corpus as parallel arrays, ordered by term id, then passage."""
 
     vocab: list[str]  # term id -> term
-    term: np.ndarray  # per occurrence, its term id
-    passage: np.ndarray  # per occurrence, its passage number (non-decreasing)
+    term: np.ndarray  # per occurrence, its term id (non-decreasing)
+    passage: np.ndarray  # per occurrence, its passage number (non-decreasing within a term)
     passages: int
 
     @classmethod
@@ -65,7 +65,9 @@ class TokenTable:
         term = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
         sizes = np.fromiter(map(len, passage_terms), dtype=np.int64, count=len(passage_terms))
         passage = np.repeat(np.arange(len(passage_terms), dtype=np.int64), sizes)
-        return cls(vocab, term, passage, len(passage_terms))
+        keys = np.sort(term * max(1, len(passage_terms)) + passage)
+        term = keys // max(1, len(passage_terms))
+        return cls(vocab, term, keys - term * len(passage_terms), len(passage_terms))
 
 
 class PassageRanker:
@@ -88,9 +90,9 @@ class PassageRanker:
         self.candidate_budget = CANDIDATE_BUDGET
         self.dense_share = DENSE_SHARE
         self.size = table.passages
-        # one (term, passage) key per occurrence; sorted and counted, they are the postings with their tf
-        keys = np.sort(table.term * table.passages + table.passage)
-        starts = np.flatnonzero(_firsts(keys))
+        # one (term, passage) key per occurrence, in order; counted, they are the postings with their tf
+        keys = table.term * table.passages + table.passage
+        starts = np.flatnonzero(firsts(keys))
         pairs = keys[starts]
         tf = np.diff(np.append(starts, len(keys)))
         term_of = pairs // table.passages
@@ -218,11 +220,11 @@ def _union(arrays: list[np.ndarray]) -> np.ndarray:
 def distinct(values: np.ndarray) -> np.ndarray:
     """The sorted distinct values; numpy's own unique hashes integers, several times slower than this."""
     ordered = np.sort(values)
-    out: np.ndarray = ordered[_firsts(ordered)]
+    out: np.ndarray = ordered[firsts(ordered)]
     return out
 
 
-def _firsts(ordered: np.ndarray) -> np.ndarray:
+def firsts(ordered: np.ndarray) -> np.ndarray:
     """True where a sorted array's value differs from the one before it."""
     marks = np.ones(len(ordered), dtype=bool)
     marks[1:] = ordered[1:] != ordered[:-1]

@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 FORMAT = "storybot-index"
 VERSION = 2  # 2: columnar stories; 1 (nested passage and sentence records) is rebuilt, not read
@@ -58,7 +58,7 @@ class IndexFile(_Record):
     format: Literal["storybot-index"] = "storybot-index"
     version: Literal[2] = 2
     built_at: str
-    stories: list[StoryRecord]
+    stories: list[StoryRecord] = Field(min_length=1)
 
 
 def save(index: IndexFile, path: Path) -> None:
