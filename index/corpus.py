@@ -23,6 +23,8 @@ from index.rank import PassageRanker, TokenTable, firsts
 from index.store import IndexFile, load
 from index.types import Citation, Passage, Sentence
 
+SPLIT_BLOCK = 8192  # sentences whose terms are split into strings at a time while loading
+
 
 @dataclass(frozen=True, slots=True)
 class StoryInfo:
@@ -41,6 +43,27 @@ class StoryInfo:
         """Publisher and byline where found, else the file."""
         parts = [p for p in (self.byline and f"by {self.byline}", self.source) if p]
         return ", ".join(parts) or self.path
+
+
+def _term_ids(sentences: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every term of every sentence (space-joined strings) as an id into a vocabulary kept in order of
+    first use, and each sentence's term count. Split a block at a time: a million short-lived strings
+    at once would double the memory a load needs."""
+    ids: dict[str, int] = {}
+    id_blocks: list[np.ndarray] = []
+    length_blocks: list[np.ndarray] = []
+    for lo in range(0, len(sentences), SPLIT_BLOCK):
+        block = sentences[lo : lo + SPLIT_BLOCK]
+        lengths = [t.count(" ") + 1 if t else 0 for t in block]
+        tokens = " ".join(block).split()
+        if sum(lengths) != len(tokens):  # a term string with stray spaces: count them one by one
+            lengths = [len(t.split()) for t in block]
+        new = [t for t in dict.fromkeys(tokens) if t not in ids]
+        ids.update(zip(new, range(len(ids), len(ids) + len(new)), strict=True))
+        id_blocks.append(np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
+        length_blocks.append(np.asarray(lengths, dtype=np.int64))
+    empty = np.zeros(0, dtype=np.int64)
+    return list(ids), np.concatenate(id_blocks or [empty]), np.concatenate(length_blocks or [empty])
 
 
 @contextmanager
@@ -160,15 +183,8 @@ class Corpus:
 
     def _count_terms(self, columns: _Columns) -> None:
         """The ranker's postings, and each term's sentence document frequency, from one pass over the terms."""
-        lengths_list = [t.count(" ") + 1 if t else 0 for t in columns.terms]
-        tokens = " ".join(columns.terms).split()
-        if sum(lengths_list) != len(tokens):  # a term string with stray spaces: count them one by one
-            lengths_list = [len(t.split()) for t in columns.terms]
-        count = len(lengths_list)
-        lengths = np.asarray(lengths_list, dtype=np.int64)
-        vocab = list(dict.fromkeys(tokens))
-        ids = dict(zip(vocab, range(len(vocab)), strict=True))
-        term = np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        vocab, term, lengths = _term_ids(columns.terms)
+        count = len(lengths)
         sentence = np.repeat(np.arange(count, dtype=np.int64), lengths)
         # one sort by (term, sentence) serves both counts: sentences run in passage order, so it is
         # also the (term, passage) order the ranker's postings want
@@ -182,7 +198,7 @@ class Corpus:
         df = np.bincount(term[firsts(keys)], minlength=len(vocab))
         self.sentence_df: dict[str, int] = dict(zip(vocab, df.tolist(), strict=True))
         self.sentence_count = count
-        self.avg_sentence_len = len(tokens) / max(1, count)
+        self.avg_sentence_len = len(term) / max(1, count)
 
     @classmethod
     def open(cls, path: Path) -> Corpus:

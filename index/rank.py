@@ -26,7 +26,8 @@ from rank_bm25 import BM25Okapi
 
 # Postings taken as candidates before the pruning bound is checked: enough for any rare-term query.
 CANDIDATE_BUDGET = 8000
-# Past this share of the passages as candidates, adding every posting into one array is cheaper.
+# Once the postings taken pass this share of the passage count, adding every posting of the query's
+# terms into one array of all passages is cheaper than looking the candidates up term by term.
 DENSE_SHARE = 0.25
 # A candidate must beat the bound by this much: the bound and the scores are rounded differently.
 BOUND_MARGIN = 1e-9
