@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
 import statistics
@@ -16,7 +17,7 @@ T = TypeVar("T")
 def percentile(samples: Sequence[float], q: float) -> float:
     """The q-th percentile (0-100), nearest rank: a value that was actually measured."""
     ordered = sorted(samples)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
     return ordered[rank - 1]
 
 
@@ -54,4 +55,6 @@ def machine() -> str:
     except OSError:
         cpu = platform.processor() or cpu
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return f"{cores} cores (nproc), {cpu}, Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    busy = f", load average {os.getloadavg()[0]:.1f} at the start" if hasattr(os, "getloadavg") else ""
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cores} cores (nproc), {cpu}, Python {platform.python_version()}, {system}{busy}"
