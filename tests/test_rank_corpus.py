@@ -100,3 +100,16 @@ def test_built_index_round_trips(stories_dir: Path, index_path: Path) -> None:
     index, _ = build(stories_dir)
     loaded = load(index_path)
     assert [s.model_dump() for s in loaded.stories] == [s.model_dump() for s in index.stories]
+
+
+def test_stray_spaces_in_stored_terms_change_nothing(index_path: Path, tmp_path: Path) -> None:
+    raw = json.loads(index_path.read_text())
+    terms = raw["stories"][0]["terms"]
+    terms[0] = "  " + terms[0].replace(" ", "   ") + " "
+    spaced = tmp_path / "spaced.json"
+    spaced.write_text(json.dumps(raw))
+    plain, odd = Corpus.open(index_path), Corpus.open(spaced)
+    assert odd.sentence_df == plain.sentence_df
+    assert odd.avg_sentence_len == plain.avg_sentence_len
+    assert list(odd.sentence_terms) == list(plain.sentence_terms)
+    assert odd.ranker.top(["summit", "talk"], 5) == plain.ranker.top(["summit", "talk"], 5)
