@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import compileall
 import os
 import statistics
 import subprocess
@@ -27,7 +28,13 @@ def _run(argv: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 
 def measure(index: Path, stories: Path, workdir: Path, question: str, rounds: int = 15) -> ColdStart:
-    """Alternate the two commands, each first in turn, so drift in the machine's load hits both alike."""
+    """Alternate the two commands, each first in turn, so drift in the machine's load hits both alike.
+
+    storybot's own modules are byte-compiled first, as pip does when it installs a package (the floor's
+    libraries were): otherwise, where PYTHONDONTWRITEBYTECODE is set, every run would compile them anew."""
+    project = Path(__file__).resolve().parent.parent
+    for package in ("bot", "index"):
+        compileall.compile_dir(project / package, quiet=1)
     bin_dir = Path(sys.executable).parent
     storybot = bin_dir / "storybot"
     ask = [str(storybot), "ask", "--index", str(index), question]

@@ -124,7 +124,8 @@ class Report:
         c = self.cold
         ratio = c.ask / c.floor
         return [
-            f"**3. Cold start** (bundled story, index built; medians of {c.rounds} alternating runs):",
+            f"**3. Cold start** (bundled story, index built, storybot byte-compiled as pip installs it; "
+            f"medians of {c.rounds} alternating runs):",
             "",
             "| command | median | ratio | target | met |",
             "| --- | --- | --- | --- | --- |",
