@@ -34,7 +34,7 @@ test: lint
 
 bench: install
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --readme
 
 eval: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHON="$(CURDIR)/$(BIN)/python" ../shared/eval/run-dev-evals
