@@ -61,7 +61,7 @@ def test_top_is_rank_bm25s_full_scan(
 
 
 def test_the_pruning_bound_is_never_wrong() -> None:
-    """Pruning only, on many small corpora: a bound even slightly too low shows up here as a wrong top n."""
+    """Pruning only, on many small corpora: a bound 1% too low already shows up here as a wrong top n."""
     rng = random.Random(5)
     for _ in range(1500):
         corpus = [[rng.choice(SKEWED) for _ in range(rng.randint(0, 30))] for _ in range(rng.randint(1, 40))]
