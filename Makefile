@@ -26,7 +26,7 @@ bot: install
 	$(BIN)/storybot serve
 
 lint: install
-	$(BIN)/ruff check bot index tests
+	$(BIN)/ruff check bot index tests bench
 	$(BIN)/mypy
 
 test: lint
@@ -34,7 +34,7 @@ test: lint
 
 bench: install
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --readme
 
 eval: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHON="$(CURDIR)/$(BIN)/python" ../shared/eval/run-dev-evals

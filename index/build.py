@@ -11,7 +11,7 @@ from index.analyze import tokenize
 from index.clean import clean
 from index.read import StoryFileError, read_story, story_files
 from index.split import passages
-from index.store import IndexFile, PassageRecord, SentenceRecord, StoryRecord, save
+from index.store import IndexFile, StoryRecord, save
 from index.types import Dropped
 
 
@@ -55,7 +55,7 @@ def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) 
         except StoryFileError as exc:
             report.skipped.append(Skipped(str(path), str(exc)))
         else:
-            if record.passages:
+            if record.passage_sentences:
                 records.append(record)
                 report.stories.append(story_report)
             else:
@@ -79,16 +79,8 @@ def build_and_save(
 def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
     raw = read_story(path)
     story = clean(raw)
-    records = [
-        PassageRecord(
-            paragraph=p.paragraph,
-            sentences=[
-                SentenceRecord(text=s.text, start=s.start, end=s.end, terms=" ".join(tokenize(s.text)))
-                for s in p.sentences
-            ],
-        )
-        for p in passages(story)
-    ]
+    parts = passages(story)
+    sentences = [s for p in parts for s in p.sentences]
     record = StoryRecord(
         id=story.id,
         title=story.title,
@@ -97,6 +89,11 @@ def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
         path=path.name,
         paragraphs=len(story.paragraphs),
         dropped=len(story.dropped),
-        passages=records,
+        passage_paragraphs=[p.paragraph for p in parts],
+        passage_sentences=[len(p.sentences) for p in parts],
+        texts=[s.text for s in sentences],
+        starts=[s.start for s in sentences],
+        ends=[s.end for s in sentences],
+        terms=[" ".join(tokenize(s.text)) for s in sentences],
     )
-    return record, StoryReport(story.id, str(path), len(records), story.dropped, raw.warning)
+    return record, StoryReport(story.id, str(path), len(parts), story.dropped, raw.warning)

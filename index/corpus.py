@@ -1,16 +1,29 @@
-"""The loaded index: passages, their terms, and the statistics answering needs, built once at load."""
+"""The loaded index: passages, their terms, and the statistics answering needs, built once at load.
+
+Loading does array work only: the terms of every sentence become one array of term ids, from which
+the ranker's postings and the sentence document frequencies are counted with numpy. Passage objects
+and a passage's sentence terms are made when a question first needs them, so a 100k-sentence index
+loads in well under a second and holds no object per sentence until asked.
+"""
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
+from typing import overload
 
 import numpy as np
 
 from index.analyze import tokenize
-from index.rank import PassageRanker
+from index.rank import PassageRanker, TokenTable, firsts
 from index.store import IndexFile, load
 from index.types import Citation, Passage, Sentence
+
+SPLIT_BLOCK = 8192  # sentences whose terms are split into strings at a time while loading
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,63 +45,165 @@ class StoryInfo:
         return ", ".join(parts) or self.path
 
 
+def _term_ids(sentences: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Every term of every sentence (space-joined strings) as an id into a vocabulary kept in order of
+    first use, and each sentence's term count. Split a block at a time: a million short-lived strings
+    at once would double the memory a load needs."""
+    ids: dict[str, int] = {}
+    id_blocks: list[np.ndarray] = []
+    length_blocks: list[np.ndarray] = []
+    for lo in range(0, len(sentences), SPLIT_BLOCK):
+        block = sentences[lo : lo + SPLIT_BLOCK]
+        lengths = [t.count(" ") + 1 if t else 0 for t in block]
+        tokens = " ".join(block).split()
+        if sum(lengths) != len(tokens):  # a term string with stray spaces: count them one by one
+            lengths = [len(t.split()) for t in block]
+        new = [t for t in dict.fromkeys(tokens) if t not in ids]
+        ids.update(zip(new, range(len(ids), len(ids) + len(new)), strict=True))
+        id_blocks.append(np.fromiter(map(ids.__getitem__, tokens), dtype=np.int64, count=len(tokens)))
+        length_blocks.append(np.asarray(lengths, dtype=np.int64))
+    empty = np.zeros(0, dtype=np.int64)
+    return list(ids), np.concatenate(id_blocks or [empty]), np.concatenate(length_blocks or [empty])
+
+
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Loading makes millions of objects and no cycles; the cycle collector would walk them all again and
+    again (a third of the load time at 100k sentences). Paused for the load only."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+class _Columns:
+    """Every sentence of the index in parallel lists, and where each passage's sentences start."""
+
+    def __init__(self, index: IndexFile) -> None:
+        self.texts: list[str] = list(chain.from_iterable(r.texts for r in index.stories))
+        self.starts: list[int] = list(chain.from_iterable(r.starts for r in index.stories))
+        self.ends: list[int] = list(chain.from_iterable(r.ends for r in index.stories))
+        self.terms: list[str] = list(chain.from_iterable(r.terms for r in index.stories))
+        self.paragraph: list[int] = list(chain.from_iterable(r.passage_paragraphs for r in index.stories))
+        sizes = list(chain.from_iterable(r.passage_sentences for r in index.stories))
+        self.first = np.concatenate(([0], np.cumsum(sizes, dtype=np.int64))).tolist()  # passage -> its sentences
+
+
+class _Passages(Sequence[Passage]):
+    """The passages in index order, each made on first use."""
+
+    def __init__(self, columns: _Columns, story_of: list[str], ids: list[str]) -> None:
+        self._c = columns
+        self._story_of = story_of
+        self._ids = ids
+        self._made: list[Passage | None] = [None] * len(ids)
+
+    def __len__(self) -> int:
+        return len(self._made)
+
+    @overload
+    def __getitem__(self, i: int) -> Passage: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[Passage]: ...
+    def __getitem__(self, i: int | slice) -> Passage | Sequence[Passage]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        made = self._made[i]  # raises IndexError past the end, as a list does
+        if made is None:
+            made = self._made[i] = self._make(i if i >= 0 else i + len(self))
+        return made
+
+    def __iter__(self) -> Iterator[Passage]:
+        return (self[i] for i in range(len(self)))
+
+    def _make(self, i: int) -> Passage:
+        c = self._c
+        lo, hi = c.first[i], c.first[i + 1]
+        sents = tuple(Sentence(c.texts[s], c.starts[s], c.ends[s]) for s in range(lo, hi))
+        return Passage(self._ids[i], self._story_of[i], c.paragraph[i], sents, sents[0].start, sents[-1].end)
+
+
+class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
+    """Per passage, the terms of each of its sentences, split from the stored strings when asked."""
+
+    def __init__(self, columns: _Columns) -> None:
+        self._c = columns
+
+    def __len__(self) -> int:
+        return len(self._c.first) - 1
+
+    @overload
+    def __getitem__(self, i: int) -> tuple[tuple[str, ...], ...]: ...
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[tuple[tuple[str, ...], ...]]: ...
+    def __getitem__(self, i: int | slice) -> tuple[tuple[str, ...], ...] | Sequence[tuple[tuple[str, ...], ...]]:
+        if isinstance(i, slice):
+            return [self[j] for j in range(*i.indices(len(self)))]
+        n = len(self)
+        if not -n <= i < n:
+            raise IndexError("passage number out of range")
+        i = i if i >= 0 else i + n
+        terms = self._c.terms
+        return tuple(tuple(terms[s].split()) for s in range(self._c.first[i], self._c.first[i + 1]))
+
+
 class Corpus:
     """Every passage of every story, ranked by one BM25 so idf is taken over the whole index."""
 
     def __init__(self, index: IndexFile) -> None:
         self.built_at = index.built_at
         self.stories: dict[str, StoryInfo] = {}
-        self.passages: list[Passage] = []
-        self.sentence_terms: list[tuple[tuple[str, ...], ...]] = []
-        self.lead: list[int] = []  # sentence number within its story of each passage's first sentence
         self.title_terms: dict[str, frozenset[str]] = {}
-        story_ids: dict[str, list[int]] = {}
+        self.story_passages: dict[str, np.ndarray] = {}
+        story_of: list[str] = []
+        passage_ids: list[str] = []
+        self.lead: list[int] = []  # sentence number within its story of each passage's first sentence
         for rec in index.stories:
             self.stories[rec.id] = StoryInfo(
-                rec.id, rec.title, rec.byline, rec.source, rec.path, len(rec.passages), rec.dropped
+                rec.id, rec.title, rec.byline, rec.source, rec.path, len(rec.passage_sentences), rec.dropped
             )
             self.title_terms[rec.id] = frozenset(tokenize(rec.title))
-            ids = story_ids.setdefault(rec.id, [])
+            start = len(story_of)
+            self.story_passages[rec.id] = np.arange(start, start + len(rec.passage_sentences), dtype=np.int64)
             seen = 0
             chunk: dict[int, int] = {}
-            for p in rec.passages:
-                sents = tuple(Sentence(s.text, s.start, s.end) for s in p.sentences)
-                chunk[p.paragraph] = chunk.get(p.paragraph, 0) + 1
-                ids.append(len(self.passages))
-                self.passages.append(
-                    Passage(
-                        f"{rec.id}:{p.paragraph}.{chunk[p.paragraph]}",
-                        rec.id,
-                        p.paragraph,
-                        sents,
-                        sents[0].start,
-                        sents[-1].end,
-                    )
-                )
-                self.sentence_terms.append(tuple(tuple(s.terms.split()) for s in p.sentences))
+            for paragraph, size in zip(rec.passage_paragraphs, rec.passage_sentences, strict=True):
+                chunk[paragraph] = chunk.get(paragraph, 0) + 1
+                passage_ids.append(f"{rec.id}:{paragraph}.{chunk[paragraph]}")
                 self.lead.append(seen)
-                seen += len(sents)
-        self.story_passages = {sid: np.asarray(ids, dtype=np.int64) for sid, ids in story_ids.items()}
-        self.ranker = PassageRanker([[t for s in sents for t in s] for sents in self.sentence_terms])
-        self._sentence_stats()
+                seen += size
+            story_of.extend([rec.id] * len(rec.passage_sentences))
+        columns = _Columns(index)
+        self.passages: Sequence[Passage] = _Passages(columns, story_of, passage_ids)
+        self.sentence_terms: Sequence[tuple[tuple[str, ...], ...]] = _SentenceTerms(columns)
+        self._count_terms(columns)
 
-    def _sentence_stats(self) -> None:
-        df: dict[str, int] = {}
-        total = 0
-        count = 0
-        for sents in self.sentence_terms:
-            for terms in sents:
-                count += 1
-                total += len(terms)
-                for t in set(terms):
-                    df[t] = df.get(t, 0) + 1
-        self.sentence_df = df
+    def _count_terms(self, columns: _Columns) -> None:
+        """The ranker's postings, and each term's sentence document frequency, from one pass over the terms."""
+        vocab, term, lengths = _term_ids(columns.terms)
+        count = len(lengths)
+        sentence = np.repeat(np.arange(count, dtype=np.int64), lengths)
+        # one sort by (term, sentence) serves both counts: sentences run in passage order, so it is
+        # also the (term, passage) order the ranker's postings want
+        keys = np.sort(term * max(1, count) + sentence)
+        term = keys // max(1, count)
+        sentence = keys - term * count
+        first = np.asarray(columns.first, dtype=np.int64)
+        passage_of_sentence = np.repeat(np.arange(len(first) - 1, dtype=np.int64), np.diff(first))
+        table = TokenTable(vocab, term, passage_of_sentence[sentence], len(first) - 1)
+        self.ranker = PassageRanker.from_table(table)
+        df = np.bincount(term[firsts(keys)], minlength=len(vocab))
+        self.sentence_df: dict[str, int] = dict(zip(vocab, df.tolist(), strict=True))
         self.sentence_count = count
-        self.avg_sentence_len = total / max(1, count)
+        self.avg_sentence_len = len(term) / max(1, count)
 
     @classmethod
     def open(cls, path: Path) -> Corpus:
-        return cls(load(path))
+        with _cycle_collector_paused():
+            return cls(load(path))
 
     def citation(self, passage: Passage) -> Citation:
         story = self.stories[passage.story_id]

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from index.answer import answer
-from index.build import BuildReport, build_and_save
 from index.corpus import Corpus, StoryInfo
 from index.types import Answer
+
+if TYPE_CHECKING:  # building (cleaning, splitting) is imported only when an index is built: a faster `ask`
+    from index.build import BuildReport
 
 
 class UnknownStoryError(KeyError):
@@ -31,6 +34,8 @@ class AnswerService:
         """Load the index, building it from the stories folder first when there is none."""
         report = None
         if build_if_missing and not self.index_path.exists():
+            from index.build import build_and_save
+
             report = build_and_save(self.stories_dir, self.index_path)
         self._corpus = Corpus.open(self.index_path)
         return report
@@ -62,6 +67,8 @@ class AnswerService:
 
     def reload(self, rebuild: bool = True) -> BuildReport | None:
         """Rebuild from the stories folder and swap the new index in; on any error the old one stays."""
+        from index.build import build_and_save
+
         with self._lock:
             report = build_and_save(self.stories_dir, self.index_path) if rebuild else None
             self._corpus = Corpus.open(self.index_path)

@@ -1,4 +1,9 @@
-"""The index on disk: one versioned JSON file, validated by pydantic, written atomically. Never pickle."""
+"""The index on disk: one versioned JSON file, validated by pydantic, written atomically. Never pickle.
+
+Each story is stored as columns (every sentence's text, offsets and terms in parallel lists) rather
+than as nested passage and sentence objects: pydantic checks a list of strings in one native step,
+so a 100k-sentence index loads in a fraction of the time the nested records took.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,10 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 FORMAT = "storybot-index"
-VERSION = 1
+VERSION = 2  # 2: columnar stories; 1 (nested passage and sentence records) is rebuilt, not read
 
 
 class IndexFileError(Exception):
@@ -22,18 +27,6 @@ class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-class SentenceRecord(_Record):
-    text: str
-    start: int
-    end: int
-    terms: str  # the tokenizer's output, space-joined: cheaper to store and load than a list
-
-
-class PassageRecord(_Record):
-    paragraph: int
-    sentences: list[SentenceRecord]
-
-
 class StoryRecord(_Record):
     id: str
     title: str
@@ -42,14 +35,30 @@ class StoryRecord(_Record):
     path: str
     paragraphs: int
     dropped: int
-    passages: list[PassageRecord]
+    passage_paragraphs: list[int]  # the paragraph number of each passage, in order
+    passage_sentences: list[int]  # how many sentences each passage holds; they follow one another below
+    texts: list[str]  # every sentence verbatim
+    starts: list[int]  # its offsets into the story's text
+    ends: list[int]
+    terms: list[str]  # the tokenizer's output, space-joined: cheaper to store and load than a list
+
+    @model_validator(mode="after")
+    def _columns_agree(self) -> StoryRecord:
+        sentences = len(self.texts)
+        if not (len(self.starts) == len(self.ends) == len(self.terms) == sentences):
+            raise ValueError("sentence columns differ in length")
+        if len(self.passage_paragraphs) != len(self.passage_sentences):
+            raise ValueError("passage columns differ in length")
+        if sum(self.passage_sentences) != sentences or any(n < 1 for n in self.passage_sentences):
+            raise ValueError("passage sizes do not add up to the sentences")
+        return self
 
 
 class IndexFile(_Record):
     format: Literal["storybot-index"] = "storybot-index"
-    version: Literal[1] = 1
+    version: Literal[2] = 2
     built_at: str
-    stories: list[StoryRecord]
+    stories: list[StoryRecord] = Field(min_length=1)
 
 
 def save(index: IndexFile, path: Path) -> None:
@@ -57,8 +66,8 @@ def save(index: IndexFile, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(index.model_dump_json())
+        with os.fdopen(fd, "wb") as out:
+            out.write(index.model_dump_json().encode("utf-8"))
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, path)
@@ -83,7 +92,6 @@ def _fsync_dir(folder: Path) -> None:
 
 def load(path: Path) -> IndexFile:
     """Read and check the index, or raise IndexFileError saying what is wrong and how to fix it."""
-    rebuild = "rebuild it with `storybot index`"
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -93,18 +101,25 @@ def load(path: Path) -> IndexFile:
     except OSError as exc:
         raise IndexFileError(f"cannot read the index at {path} ({exc.strerror}): check its permissions") from None
     try:
+        # pydantic parses and checks in one native pass; only a file that fails is looked at again
+        return IndexFile.model_validate_json(data)
+    except ValidationError as exc:
+        raise _diagnose(path, data, exc) from None
+
+
+def _diagnose(path: Path, data: bytes, exc: ValidationError) -> IndexFileError:
+    """The one-line reason a file failed validation: not JSON, not an index, another version, or a bad field."""
+    rebuild = "rebuild it with `storybot index`"
+    try:
         raw = json.loads(data)
     except (ValueError, UnicodeDecodeError):
         what = "empty" if not data.strip() else "damaged (not valid JSON)"
-        raise IndexFileError(f"the index at {path} is {what}: {rebuild}") from None
+        return IndexFileError(f"the index at {path} is {what}: {rebuild}")
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise IndexFileError(f"{path} is not a storybot index: {rebuild}, or point --index elsewhere")
+        return IndexFileError(f"{path} is not a storybot index: {rebuild}, or point --index elsewhere")
     if raw.get("version") != VERSION:
-        raise IndexFileError(
+        return IndexFileError(
             f"the index at {path} is format version {raw.get('version')!r}, this storybot reads {VERSION}: {rebuild}"
         )
-    try:
-        return IndexFile.model_validate(raw)
-    except ValidationError as exc:
-        where = ".".join(str(p) for p in exc.errors()[0]["loc"])
-        raise IndexFileError(f"the index at {path} is damaged (bad field {where}): {rebuild}") from None
+    where = ".".join(str(p) for p in exc.errors()[0]["loc"])
+    return IndexFileError(f"the index at {path} is damaged (bad field {where}): {rebuild}")

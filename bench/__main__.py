@@ -1,0 +1,126 @@
+"""`python -m bench`: time storybot on the bundled story, on a synthetic 100k-sentence newsroom beside
+rank-bm25 and bm25s, and from a cold start; print the table and write it to bench/RESULTS.md.
+
+Figures are from one run on this machine and are reported as ratios where there is something to
+compare against. Nothing here is a test: no figure ever fails a build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from bench import coldstart, peers, questions, synth, throughput
+from bench.report import Report
+from bench.stats import Latency, machine, time_each
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--stories", type=int, default=2000, help="synthetic stories (default 2000)")
+    parser.add_argument("--sentences", type=int, default=50, help="sentences per synthetic story (default 50)")
+    parser.add_argument("--questions", type=int, default=300, help="questions on the synthetic corpus (default 300)")
+    parser.add_argument("--rounds", type=int, default=15, help="cold-start runs of each command (default 15)")
+    parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the table (default {RESULTS})")
+    parser.add_argument("--readme", action="store_true", help="also put the table in README.md's Performance section")
+    args = parser.parse_args(argv)
+
+    libs = ", ".join(f"{name} {version(name)}" for name in ("numpy", "rank-bm25", "bm25s", "pydantic"))
+    report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), libs)
+    with tempfile.TemporaryDirectory(prefix="storybot-bench-") as tmp:
+        work = Path(tmp)
+        bundled_index = bundled(report, work)
+        synthetic(report, work, args.stories, args.sentences, args.questions)
+        step(f"cold start, {args.rounds} alternating runs each")
+        question = questions.BUNDLED[0]
+        report.cold = coldstart.measure(bundled_index, ROOT / "stories", work / "cwd", question, args.rounds)
+        report.throughput = throughput.measure(bundled_index, work)
+    text = report.markdown()
+    print("\n" + text)
+    args.out.write_text(text, encoding="utf-8")
+    print(f"written to {args.out}", file=sys.stderr)
+    if args.readme:
+        report.into_readme(ROOT / "README.md", text)
+    return 0
+
+
+def step(what: str) -> None:
+    print(f"bench: {what} ...", file=sys.stderr, flush=True)
+
+
+def bundled(report: Report, work: Path) -> Path:
+    """The shipped story, answered in process: what a chat user waits for."""
+    from index.answer import answer
+    from index.build import build_and_save
+    from index.corpus import Corpus
+
+    step("bundled story")
+    index = work / "bundled.json"
+    build_and_save(ROOT / "stories", index)
+    corpus = Corpus.open(index)
+    asked = questions.BUNDLED * 25
+    report.bundled = Latency.of(time_each(asked, lambda q: answer(corpus, q)))
+    report.bundled_questions = len(questions.BUNDLED)
+    return index
+
+
+def synthetic(report: Report, work: Path, stories: int, sentences: int, count: int) -> None:
+    """A newsroom of generated stories, built and loaded as `storybot index` and `ask` do, beside the peers."""
+    from index.analyze import tokenize
+    from index.answer import answer
+    from index.corpus import Corpus
+
+    folder = work / "stories"
+    step(f"writing {stories} synthetic stories of {sentences} sentences")
+    synth.write_stories(folder, stories, sentences)
+    index = work / "synthetic.json"
+    step("building the index (index.build, fresh process)")
+    report.build = probe("build", str(folder), str(index))
+    report.index_mb = index.stat().st_size / 1e6
+    step("loading it three times (Corpus.open, fresh process)")
+    loads = sorted((probe("load", str(index)) for _ in range(3)), key=lambda r: r["seconds"])
+    report.load = loads[1]
+    report.load_rss_mb = max(r["rss_mb"] for r in loads)
+
+    corpus = Corpus.open(index)
+    asked = questions.synthetic(corpus, count)
+    terms = {q: tokenize(q) for q in asked}
+    asked = [q for q in asked if any(t in corpus.ranker for t in terms[q])]  # every ranker gets a real query
+    report.asked = len(asked)
+    step(f"{len(asked)} questions through index.answer.answer")
+    report.answer = Latency.of(time_each(asked, lambda q: answer(corpus, q)))
+    report.ranker = Latency.of(time_each(asked, lambda q: corpus.ranker.top(terms[q], 30)))
+
+    passages = [[t for s in sents for t in s] for sents in corpus.sentence_terms]
+    step("bm25s: indexing the same passages, then retrieve per question")
+    best_bm25s, report.bm25s_build = peers.bm25s_retrieve(passages, 30)
+    report.bm25s = Latency.of(time_each(asked, lambda q: best_bm25s(terms[q])))
+    step("rank-bm25: indexing the same passages, then get_scores + argmax per question")
+    best_scan, report.scan_build = peers.rank_bm25_full_scan(passages)
+    report.scan = Latency.of(time_each(asked, lambda q: best_scan(terms[q]), warmup=2))
+    report.same_top = sum(best_scan(terms[q]) == corpus.ranker.top(terms[q], 1)[0][0] for q in asked)
+    report.stories, report.sentences, report.passages = stories, corpus.sentence_count, len(corpus.passages)
+
+
+def probe(*args: str) -> dict[str, float]:
+    started = time.perf_counter()
+    out = subprocess.run([sys.executable, "-m", "bench.probe", *args], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        took = time.perf_counter() - started
+        raise SystemExit(f"bench: `bench.probe {args[0]}` failed after {took:.1f} s:\n{out.stderr}")
+    result: dict[str, float] = json.loads(out.stdout)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

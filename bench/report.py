@@ -1,0 +1,161 @@
+"""The benchmark's figures and the Markdown table they make."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.coldstart import FLOOR, ColdStart
+from bench.stats import Latency
+from bench.throughput import Throughput
+
+README_START = "<!-- bench:start -->"
+README_END = "<!-- bench:end -->"
+
+# Issue 5's targets, for a 2-core machine
+MAX_VS_BM25S = 2.0
+MIN_VS_FULL_SCAN = 10.0
+MAX_P99_MS = 33.0
+MAX_LOAD_S = 3.0
+MAX_LOAD_RSS_MB = 1024.0
+MAX_COLD_RATIO = 1.25
+MIN_THROUGHPUT_RATIO = 0.7
+
+
+def ms(seconds: float) -> str:
+    value = seconds * 1000
+    return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
+
+
+def met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+@dataclass
+class Report:
+    machine: str
+    when: str
+    libraries: str
+    bundled: Latency | None = None
+    bundled_questions: int = 0
+    stories: int = 0
+    sentences: int = 0
+    passages: int = 0
+    build: dict[str, float] = field(default_factory=dict)
+    index_mb: float = 0.0
+    load: dict[str, float] = field(default_factory=dict)
+    load_rss_mb: float = 0.0
+    asked: int = 0
+    answer: Latency | None = None
+    ranker: Latency | None = None
+    bm25s: Latency | None = None
+    bm25s_build: float = 0.0
+    scan: Latency | None = None
+    scan_build: float = 0.0
+    same_top: int = 0
+    cold: ColdStart | None = None
+    throughput: Throughput | None = None
+
+    def markdown(self) -> str:
+        lines = [
+            f"Machine: {self.machine}.  ",
+            f"Run {self.when}; {self.libraries}. Produced by `make bench` (`python -m bench`).",
+            "",
+        ]
+        lines += self._bundled() + self._synthetic() + self._cold() + self._throughput()
+        return "\n".join(lines).rstrip() + "\n"
+
+    def _bundled(self) -> list[str]:
+        if not self.bundled:
+            return []
+        b = self.bundled
+        return [
+            f"**1. Bundled story, per question** (in process, {self.bundled_questions} questions asked "
+            f"{b.n // max(1, self.bundled_questions)} times): p50 {ms(b.p50)}, p99 {ms(b.p99)}.",
+            "",
+        ]
+
+    def _synthetic(self) -> list[str]:
+        if not (self.answer and self.ranker and self.bm25s and self.scan):
+            return []
+        a, bm, scan = self.answer, self.bm25s, self.scan
+        load_s = self.load["seconds"]
+        lines = [
+            f"**2. Synthetic newsroom**: {self.stories:,} stories, {self.sentences:,} sentences, "
+            f"{self.passages:,} passages (words drawn by English frequency from `wordfreq`, seeded).",
+            "",
+            "| measure | figure | target | met |",
+            "| --- | --- | --- | --- |",
+            f"| index build (`index.build`, fresh process) | {self.build['seconds']:.1f} s, "
+            f"peak RSS {self.build['rss_mb']:.0f} MB, file {self.index_mb:.1f} MB | | |",
+            f"| index load (`Corpus.open`, fresh process, median of 3) | {load_s:.2f} s "
+            f"(+ {self.load['import_seconds']:.2f} s imports) | < {MAX_LOAD_S:.0f} s | {met(load_s < MAX_LOAD_S)} |",
+            f"| peak RSS of that process | {self.load_rss_mb:.0f} MB | < 1 GB | "
+            f"{met(self.load_rss_mb < MAX_LOAD_RSS_MB)} |",
+            "",
+            f"Per question, {self.asked} questions, same passages for all, one question per call:",
+            "",
+            "| per question | p50 | p99 | build |",
+            "| --- | --- | --- | --- |",
+            f"| storybot: `index.answer.answer` (ranking + sentence choice) | {ms(a.p50)} | {ms(a.p99)} | |",
+            f"| storybot: `PassageRanker.top` alone (30 passages) | {ms(self.ranker.p50)} | {ms(self.ranker.p99)} | |",
+            f"| bm25s `retrieve` (k=30, numpy backend) | {ms(bm.p50)} | {ms(bm.p99)} | {self.bm25s_build:.1f} s |",
+            f"| rank-bm25 full scan (`get_scores` + argmax) | {ms(scan.p50)} | {ms(scan.p99)} | "
+            f"{self.scan_build:.1f} s |",
+            "",
+            "| target (per question, storybot's full answer) | figure | met |",
+            "| --- | --- | --- |",
+            f"| at most {MAX_VS_BM25S:.0f}x bm25s | p50 {a.p50 / bm.p50:.2f}x, p99 {a.p99 / bm.p99:.2f}x | "
+            f"{met(a.p50 / bm.p50 <= MAX_VS_BM25S and a.p99 / bm.p99 <= MAX_VS_BM25S)} |",
+            f"| at least {MIN_VS_FULL_SCAN:.0f}x faster than rank-bm25's full scan | p50 {scan.p50 / a.p50:.0f}x, "
+            f"p99 {scan.p99 / a.p99:.0f}x | "
+            f"{met(scan.p50 / a.p50 >= MIN_VS_FULL_SCAN and scan.p99 / a.p99 >= MIN_VS_FULL_SCAN)} |",
+            f"| p99 at most {MAX_P99_MS:.0f} ms | {ms(a.p99)} | {met(a.p99 * 1000 <= MAX_P99_MS)} |",
+            f"| best passage = rank-bm25's argmax | {self.same_top} of {self.asked} | "
+            f"{met(self.same_top == self.asked)} |",
+            "",
+        ]
+        return lines
+
+    def _cold(self) -> list[str]:
+        if not self.cold:
+            return []
+        c = self.cold
+        ratio = c.ask / c.floor
+        return [
+            f"**3. Cold start** (bundled story, index built, storybot byte-compiled as pip installs it; "
+            f"medians of {c.rounds} alternating runs):",
+            "",
+            "| command | median | ratio | target | met |",
+            "| --- | --- | --- | --- | --- |",
+            f"| `storybot ask QUESTION` | {c.ask * 1000:.0f} ms | {ratio:.2f}x | <= {MAX_COLD_RATIO}x | "
+            f"{met(ratio <= MAX_COLD_RATIO)} |",
+            f'| `python -c "{FLOOR}"` (the floor) | {c.floor * 1000:.0f} ms | 1x | | |',
+            "",
+        ]
+
+    def _throughput(self) -> list[str]:
+        t = self.throughput
+        if t is None:
+            return [
+                "**4. Bot throughput**: not measured yet; it needs `storybot serve` and the loopback Bot API "
+                "(hook: `bench/throughput.py`).",
+                "",
+            ]
+        ratio = t.storybot_per_second / t.echo_per_second
+        return [
+            f"**4. Bot throughput** ({t.questions} questions, limits off): storybot "
+            f"{t.storybot_per_second:.0f}/s, echo bot {t.echo_per_second:.0f}/s: {ratio:.2f}x "
+            f"(target >= {MIN_THROUGHPUT_RATIO}x: {met(ratio >= MIN_THROUGHPUT_RATIO)}).",
+            "",
+        ]
+
+    def into_readme(self, readme: Path, table: str) -> None:
+        """Replace the README's table between the bench markers with this one."""
+        text = readme.read_text(encoding="utf-8")
+        block = f"{README_START}\n{table}{README_END}"
+        pattern = re.compile(re.escape(README_START) + ".*?" + re.escape(README_END), re.DOTALL)
+        if not pattern.search(text):
+            raise SystemExit(f"bench: no {README_START} ... {README_END} section in {readme}")
+        readme.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")

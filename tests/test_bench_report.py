@@ -1,0 +1,58 @@
+"""The benchmark's table: targets judged as issue 5 sets them, and the README section replaced in place.
+(The benchmark itself is never run by the tests: no timing can fail CI.)"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.coldstart import ColdStart
+from bench.report import README_END, README_START, Report
+from bench.stats import Latency, percentile
+
+
+def report(answer_p99: float = 0.004, cold: float = 0.28) -> Report:
+    r = Report("2 cores (nproc), Test CPU, Python 3.11", "2026-01-01 00:00 UTC", "numpy 2")
+    r.bundled, r.bundled_questions = Latency(0.0001, 0.0002, 300), 12
+    r.stories, r.sentences, r.passages, r.asked, r.same_top = 2000, 100_000, 47_000, 300, 300
+    r.build = {"seconds": 14.0, "rss_mb": 120.0}
+    r.index_mb = 18.0
+    r.load, r.load_rss_mb = {"seconds": 0.5, "import_seconds": 0.2}, 215.0
+    r.answer = Latency(0.001, answer_p99, 300)
+    r.ranker = Latency(0.0002, 0.002, 300)
+    r.bm25s = Latency(0.006, 0.009, 300)
+    r.scan = Latency(0.035, 0.080, 300)
+    r.cold = ColdStart(cold, 0.25, 15)
+    return r
+
+
+def test_every_target_met_reads_yes() -> None:
+    table = report().markdown()
+    assert "**no**" not in table
+    assert "Test CPU" in table
+    assert "p50 35x" in table  # 35 ms full scan / 1 ms answer
+    assert "1.12x" in table  # cold start 280 / 250 ms
+    assert "not measured yet" in table  # bot throughput, until storybot serve exists
+
+
+@pytest.mark.parametrize(("answer_p99", "cold"), [(0.040, 0.28), (0.004, 0.33)])
+def test_a_missed_target_reads_no(answer_p99: float, cold: float) -> None:
+    assert "**no**" in report(answer_p99, cold).markdown()
+
+
+def test_percentile_is_a_measured_value() -> None:
+    samples = [float(i) for i in range(1, 101)]
+    assert percentile(samples, 50) == 50.0
+    assert percentile(samples, 99) == 99.0
+    assert percentile([3.0], 99) == 3.0
+
+
+def test_readme_section_is_replaced_in_place(tmp_path: Path) -> None:
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n## Performance\n\n{README_START}\nold\n{README_END}\n\n## After\n")
+    report().into_readme(readme, "NEW TABLE\n")
+    text = readme.read_text()
+    assert "old" not in text
+    assert f"{README_START}\nNEW TABLE\n{README_END}" in text
+    assert text.endswith("## After\n")
