@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +48,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from bot.runner import serve
 
     try:
+        import asyncio  # not at import: every `storybot` command registers serve's options
+
         return asyncio.run(serve(settings, options))
     except Exception as exc:
         if _one_line(exc) is not None:  # the user's to fix: one line from the CLI
