@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from index.service import AnswerService
 
 log = logging.getLogger("storybot")
+MAX_SHOWN = 200  # characters of a dropped line shown: a scraped line can be megabytes long
 
 
 class UsageError(Exception):
@@ -41,16 +42,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _one_line(exc: Exception) -> str | None:
     from pydantic import ValidationError
 
+    from bot.config import SettingsError, describe_error
     from index.build import StoriesError
     from index.read import StoryFileError
     from index.service import UnknownStoryError
     from index.store import IndexFileError
 
     if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
-        return f"bad setting {name}: {err['msg']}"  # never the input: it may be the token
-    if isinstance(exc, IndexFileError | StoriesError | UsageError | UnknownStoryError):
+        return describe_error(exc)  # never the input: it may be the token
+    if isinstance(exc, IndexFileError | StoriesError | UsageError | UnknownStoryError | SettingsError):
         return str(exc)
     if isinstance(exc, StoryFileError):
         return f"cannot add that story: {exc}"
@@ -136,7 +136,8 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}")
         if args.show_dropped:
             for d in story.dropped:
-                print(f"  - line {d.line} [{d.reason}]: {d.text}")
+                text = d.text if len(d.text) <= MAX_SHOWN else d.text[: MAX_SHOWN - 1] + "…"
+                print(f"  - line {d.line} [{d.reason}]: {text}")
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     print(f"index written to {settings.index_path}: {len(report.stories)} stories, {len(report.skipped)} skipped")
@@ -223,7 +224,7 @@ def _write(text: str) -> None:
 def cmd_add(args: argparse.Namespace) -> int:
     from index.build import build_and_save
     from index.clean import clean
-    from index.read import StoryFileError, fetch_url, read_story
+    from index.read import StoryFileError, fetch_url, read_story, story_files
 
     settings = settings_for(args)
     folder = settings.stories_dir
@@ -236,6 +237,11 @@ def cmd_add(args: argparse.Namespace) -> int:
             raise UsageError(f"no such file: {path}")
         name, data = path.name, path.read_bytes()
     target = folder / name
+    same_id = [p.name for p in story_files(folder) if p.stem == target.stem and p.name != target.name]
+    if same_id:
+        raise UsageError(
+            f"a story with id {target.stem!r} is already there ({same_id[0]}): rename {name} or remove the old one"
+        )
     staging = folder / f".adding-{name}"  # hidden: a rebuild meanwhile does not index it
     staging.write_bytes(data)
     try:

@@ -53,7 +53,17 @@ def read_story(path: Path) -> RawStory:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Bytes to text: UTF-8 first, Windows-1252 for the Latin-1 files older systems write."""
+    """Bytes to text, and a warning when the text was not clean UTF-8.
+
+    UTF-8 first; a UTF-16 file says so with its byte-order mark. A file that is mostly UTF-8 with a
+    few broken bytes keeps its text and loses the bytes; one with no UTF-8 in it is the Latin-1 or
+    Windows-1252 that older systems write.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), ""
+        except UnicodeDecodeError:
+            raise StoryFileError("broken UTF-16 text") from None
     if not data.strip():
         raise StoryFileError("empty file")
     if b"\x00" in data[:8192] or _control_ratio(data[:8192]) > 0.05:
@@ -62,10 +72,15 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError:
         pass
+    lenient = data.decode("utf-8-sig", errors="replace")
+    broken = lenient.count("\ufffd")
+    multibyte = sum(1 for ch in lenient if ord(ch) > 127) - broken
+    if multibyte > broken:
+        return lenient.replace("\ufffd", ""), f"not valid UTF-8; {broken} undecodable bytes skipped"
     try:
-        return data.decode("cp1252"), "not UTF-8; read as Windows-1252"
+        return data.decode("cp1252"), "not UTF-8; read as Windows-1252 (Latin-1)"
     except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace").replace("\ufffd", ""), "not UTF-8; undecodable bytes skipped"
+        return data.decode("latin-1"), "not UTF-8; read as Latin-1"
 
 
 def _control_ratio(sample: bytes) -> float:
@@ -73,7 +88,8 @@ def _control_ratio(sample: bytes) -> float:
     return controls / max(1, len(sample))
 
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # an image's alt text describes a picture, not the story
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _MD_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d+[.)]\s+)")
 
@@ -83,6 +99,7 @@ def strip_markdown(text: str) -> str:
     lines = []
     for line in text.splitlines():
         line = _MD_PREFIX.sub("", line)
+        line = _MD_IMAGE.sub("", line)
         line = _MD_LINK.sub(r"\1", line)
         line = _MD_EMPHASIS.sub(r"\2", line)
         lines.append(line)
