@@ -75,7 +75,7 @@ def decode(data: bytes) -> tuple[str, str]:
     lenient = data.decode("utf-8-sig", errors="replace")
     broken = lenient.count("\ufffd")
     multibyte = sum(1 for ch in lenient if ord(ch) > 127) - broken
-    if multibyte > broken:
+    if multibyte >= broken:
         return lenient.replace("\ufffd", ""), f"not valid UTF-8; {broken} undecodable bytes skipped"
     try:
         return data.decode("cp1252"), "not UTF-8; read as Windows-1252 (Latin-1)"

@@ -57,11 +57,12 @@ def passages(story: Story, size: int = PASSAGE_SENTENCES) -> list[Passage]:
         if not sents:
             continue
         chunks = -(-len(sents) // size)
-        per = -(-len(sents) // chunks)
+        per, extra = divmod(len(sents), chunks)  # window sizes differ by one at most: 7 -> 3, 2, 2
+        cut = 0
         for c in range(chunks):
-            window = tuple(sents[c * per : (c + 1) * per])
-            if not window:
-                continue
+            width = per + (1 if c < extra else 0)
+            window = tuple(sents[cut : cut + width])
+            cut += width
             out.append(
                 Passage(
                     id=f"{story.id}:{paragraph.number}.{c + 1}",
