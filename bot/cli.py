@@ -112,6 +112,9 @@ def settings_for(args: argparse.Namespace) -> Settings:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if settings.log_level != "DEBUG":  # the HTML extractor warns about every page part it discards
+        for noisy in ("trafilatura", "htmldate", "courlan"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
     return settings
 
 

@@ -91,8 +91,9 @@ def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
         PassageRecord(
             paragraph=p.paragraph,
             sentences=[
-                SentenceRecord(text=s.text, start=s.start, end=s.end, terms=" ".join(tokenize(s.text)))
+                SentenceRecord(text=s.text, start=start, end=end, terms=" ".join(tokenize(s.text)))
                 for s in p.sentences
+                for start, end in [raw.file_offsets(s.start, s.end)]
             ],
         )
         for p in passages(story)

@@ -25,6 +25,16 @@ class RawStory:
     byline: str = ""
     source: str = ""
     warning: str = ""
+    # Where each character of `text` sits in the file's text, when the two differ (Markdown
+    # without its markup); empty when `text` is the file's text. HTML has no such map: its
+    # offsets are into the extracted article.
+    origin: tuple[int, ...] = ()
+
+    def file_offsets(self, start: int, end: int) -> tuple[int, int]:
+        """A span of `text` as a span of the file's text."""
+        if not self.origin:
+            return start, end
+        return self.origin[start], self.origin[end - 1] + 1 if end > start else self.origin[start]
 
 
 def story_files(folder: Path) -> list[Path]:
@@ -48,7 +58,8 @@ def read_story(path: Path) -> RawStory:
     if suffix in (".html", ".htm"):
         return _from_html(path, text, warning)
     if suffix == ".md":
-        text = strip_markdown(text)
+        stripped, origin = strip_markdown_mapped(text)
+        return RawStory(id=path.stem, path=str(path), text=stripped, warning=warning, origin=origin)
     return RawStory(id=path.stem, path=str(path), text=text, warning=warning)
 
 
@@ -95,22 +106,43 @@ _MD_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d+[.)]\s+)")
 
 
 def strip_markdown(text: str) -> str:
-    """Markdown to plain lines: links keep their text, emphasis and heading marks go."""
-    lines = []
-    for line in text.splitlines():
-        line = _MD_PREFIX.sub("", line)
+    """Markdown to plain lines: links keep their text; images, emphasis and heading marks go."""
+    return strip_markdown_mapped(text)[0]
+
+
+def strip_markdown_mapped(text: str) -> tuple[str, tuple[int, ...]]:
+    """strip_markdown, and where each character of the result is in `text`. Stripping only
+    deletes characters, so each plain line is matched into its Markdown line left to right."""
+    lines: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for raw_line in text.splitlines(keepends=True):
+        body = raw_line.rstrip("\r\n")
+        line = _MD_PREFIX.sub("", body)
         line = _MD_IMAGE.sub("", line)
         line = _MD_LINK.sub(r"\1", line)
         line = _MD_EMPHASIS.sub(r"\2", line)
+        j = 0
+        for ch in line:
+            while j < len(body) and body[j] != ch:
+                j += 1
+            origin.append(pos + min(j, max(0, len(body) - 1)))
+            j += 1
         lines.append(line)
-    return "\n".join(lines)
+        origin.append(pos + len(body))  # the line end
+        pos += len(raw_line)
+    joined = "\n".join(lines)
+    return joined, tuple(origin[: len(joined)])
 
 
 def _from_html(path: Path, html: str, warning: str) -> RawStory:
     # trafilatura costs 0.3 s to import: only pay it when a story is HTML
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    try:
+        doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    except Exception:  # any parser failure on a hostile page means "no article", not a crash
+        raise StoryFileError("the HTML could not be parsed") from None
     body = getattr(doc, "text", None) if doc is not None else None
     if not body:
         raise StoryFileError("no article text found in the HTML")

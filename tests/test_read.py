@@ -172,3 +172,27 @@ def test_no_progress_bar_when_not_on_a_terminal_or_for_few_stories(tmp_path: Pat
 def test_stories_error_for_missing_folder_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(StoriesError, match="STORYBOT_STORIES_DIR"):
         build(tmp_path / "nowhere")
+
+
+def test_hostile_html_files_are_skipped_quietly(tmp_path: Path) -> None:
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    article = "<p>The ferry to Halden sailed again on Monday after three days of storms, the operator said.</p>"
+    (folder / "xml-declaration.html").write_text(
+        f'<?xml version="1.0" encoding="utf-8"?>\n<html><body><article>{article}</article></body></html>'
+    )
+    (folder / "broken.html").write_text("<<<>>><html<body")
+    (folder / "half.htm").write_text("<html><body><p>")
+    (folder / "deep.html").write_text("<html><body>" + "<div>" * 20000 + article + "</body></html>")
+    r = run("index", "--stories", str(folder), "--index", str(tmp_path / "i.json"))
+    assert r.returncode == 0, r.stderr
+    assert "xml-declaration: 1 passages kept" in r.stdout
+    skipped = sorted(line.split(":")[0] for line in r.stderr.splitlines())
+    assert skipped == [f"skipped {folder / name}" for name in ("broken.html", "deep.html", "half.htm")]
+
+
+def test_no_index_and_no_stories_is_one_line(tmp_path: Path) -> None:
+    result = run(
+        "ask", "--index", str(tmp_path / "i.json"), "hello", env={"STORYBOT_STORIES_DIR": str(tmp_path / "none")}
+    )
+    assert "create it or set STORYBOT_STORIES_DIR" in one_line_error(result)

@@ -116,3 +116,23 @@ def test_passages_are_paragraph_bounded_windows_covering_every_sentence_once() -
 def test_paragraph_numbers_count_body_paragraphs_from_one() -> None:
     story = clean(read_story(SHARED_STORIES / "rail-strike-called-off.txt"))
     assert sorted({p.paragraph for p in passages(story)}) == [1, 2, 3, 4]
+
+
+def test_markdown_offsets_point_into_the_markdown_file(tmp_path: Path) -> None:
+    from index.build import build
+    from index.read import strip_markdown
+
+    folder = tmp_path / "md"
+    folder.mkdir()
+    source = FIXTURES / "scraped" / "heatwave-records.md"
+    (folder / source.name).write_bytes(source.read_bytes())
+    original = source.read_text(encoding="utf-8")
+    index, _ = build(folder)
+    sentences_seen = [s for p in index.stories[0].passages for s in p.sentences]
+    assert len(sentences_seen) == 5
+    for sentence in sentences_seen:
+        span = original[sentence.start : sentence.end]
+        assert span[0] == sentence.text[0]
+        assert span[-1] == sentence.text[-1]
+        assert strip_markdown(span) == sentence.text  # the same words, with their markup
+    assert "**46.2C**" in original[sentences_seen[0].start : sentences_seen[0].end]
