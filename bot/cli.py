@@ -227,7 +227,7 @@ def _write(text: str) -> None:
 def cmd_add(args: argparse.Namespace) -> int:
     from index.build import build_and_save
     from index.clean import clean
-    from index.read import StoryFileError, fetch_url, read_story, story_files
+    from index.read import STORY_SUFFIXES, StoryFileError, fetch_url, read_story, story_files
 
     settings = settings_for(args)
     folder = settings.stories_dir
@@ -240,6 +240,8 @@ def cmd_add(args: argparse.Namespace) -> int:
             raise UsageError(f"no such file: {path}")
         name, data = path.name, path.read_bytes()
     target = folder / name
+    if target.suffix.lower() not in STORY_SUFFIXES:
+        raise UsageError(f"{name} is not a story file: storybot reads {', '.join(STORY_SUFFIXES)} files")
     same_id = [p.name for p in story_files(folder) if p.stem == target.stem and p.name != target.name]
     if same_id:
         raise UsageError(
@@ -251,11 +253,12 @@ def cmd_add(args: argparse.Namespace) -> int:
         story = clean(read_story(staging))
         if not story.paragraphs:
             raise StoryFileError("no story text found in it")
+        verb = "replaced" if target.exists() else "added"
         staging.replace(target)
     finally:
         staging.unlink(missing_ok=True)
     report = build_and_save(folder, settings.index_path)
-    print(f"added {target.name} ({story.title}); index rebuilt: {len(report.stories)} stories")
+    print(f"{verb} {target.name} ({story.title}); index rebuilt: {len(report.stories)} stories")
     return 0
 
 

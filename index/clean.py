@@ -15,6 +15,7 @@ from index.types import Dropped, Paragraph, Story
 
 _TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$|[\"”’]$")
 _SEPARATOR = re.compile(r"^[\W_]*$")
+_SHORT_SENTENCE = re.compile(r"[a-z][.!?…][\"'”’)]*$")  # ends a sentence after a lower-case word
 _NAV = re.compile(
     r"^(skip to|jump to|menu|search|home|sign in|log ?in|log out|subscribe|newsletters?|share|"
     r"print|email|close|open|back to top|navigation|sections?|main menu|accessibility)\b",
@@ -113,6 +114,7 @@ def clean(raw: RawStory) -> Story:
     publisher = _find_publisher(lines)
     _mark_promo_blocks(lines)
     title = _mark_title(lines, raw.title) if raw.title else _find_title(lines)
+    _mark_short_paragraphs(lines)
     for line in lines:
         if line.verdict == "":
             line.verdict = "not prose (heading or link)"
@@ -213,6 +215,21 @@ def _mark_promo_blocks(lines: list[_Line]) -> None:
             if _IMPERATIVE.match(line.text) or _SECOND_PERSON.search(line.text) or line.verdict == "":
                 line.verdict = "newsletter or subscription promo"
                 changed = True
+
+
+def _mark_short_paragraphs(lines: list[_Line]) -> None:
+    """A short sentence inside the story ('"It's over," he said.') is the story: it sits between
+    body paragraphs, or ends the story with only boilerplate after it."""
+    passable = ("advertisement", "separator")
+    for i, line in enumerate(lines):
+        words = len(line.text.split())
+        if line.verdict != "" or words < 2 or not _SHORT_SENTENCE.search(line.text):
+            continue
+        before = next((ln.verdict for ln in reversed(lines[:i]) if ln.verdict not in passable), "")
+        after = next((ln.verdict for ln in lines[i + 1 :] if ln.verdict not in passable), "end")
+        story_ended = after not in ("", "body", "title") and not any(ln.verdict == "body" for ln in lines[i + 1 :])
+        if before == "body" and (after == "body" or story_ended and words >= 3):
+            line.verdict = "body"
 
 
 def _find_title(lines: list[_Line]) -> str:

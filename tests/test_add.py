@@ -62,6 +62,9 @@ def test_add_url_fetches_extracts_and_rebuilds(
     assert code == 0, err
     assert (stories_dir / "port-strike.html").read_bytes() == ARTICLE
     assert "added port-strike.html (Dockworkers end strike at Port of Halden after pay deal)" in out
+    code, out, err = _add(capsys, f"{site}/news/2025/port-strike.html", stories_dir, index_path)
+    assert code == 0, err
+    assert out.startswith("replaced port-strike.html")  # adding it again updates it
     assert {s.id for s in load(index_path).stories} == {SEED, RAIL, "port-strike"}
     code = main(["ask", "--index", str(index_path), "--story", "port-strike", "how many ships were waiting?"])
     out, _ = capsys.readouterr()
@@ -120,6 +123,12 @@ def test_add_file_errors(capsys: pytest.CaptureFixture[str], stories_dir: Path, 
     code, _, err = _add(capsys, str(clash), stories_dir, index)
     assert code == 2
     assert f"a story with id '{SEED}' is already there ({SEED}.txt)" in err
+
+    notes = tmp_path / "notes.rtf"
+    notes.write_text("The ferry sailed again on Monday after three days of storms, the operator said.\n")
+    code, _, err = _add(capsys, str(notes), stories_dir, index)
+    assert code == 2
+    assert err.strip() == "storybot: notes.rtf is not a story file: storybot reads .txt, .md, .html, .htm files"
 
     promo = tmp_path / "promo.txt"
     promo.write_text("Subscribe\nSign up for our newsletter\nMenu\n")

@@ -227,3 +227,27 @@ def test_a_run_of_text_with_no_spaces_is_dropped_and_the_story_kept() -> None:
     )
     assert [p.text for p in story.paragraphs] == ["The port reopened on Monday after a storm, officials said."]
     assert story.dropped[0].reason.startswith("not prose")
+
+
+def test_short_paragraphs_inside_the_story_are_kept() -> None:
+    story = _clean_text(
+        "Storm closes schools across the county\n"
+        "Schools across the county closed on Monday as the storm hit, officials said.\n"
+        '"It\'s over," he said.\n'
+        "Crews worked through the night to clear fallen trees from the main roads.\n"
+        "Nobody was hurt.\n"
+        "Advertisement\n"
+        "The schools will reopen on Wednesday if the power is back, the district said.\n"
+        "He declined to comment.\n"
+        "Share\n"
+        "Why?\n"
+    )
+    assert [p.text for p in story.paragraphs] == [
+        "Schools across the county closed on Monday as the storm hit, officials said.",
+        '"It\'s over," he said.',
+        "Crews worked through the night to clear fallen trees from the main roads.",
+        "Nobody was hurt.",
+        "The schools will reopen on Wednesday if the power is back, the district said.",
+        "He declined to comment.",
+    ]
+    assert {d.text for d in story.dropped} == {"Advertisement", "Share", "Why?"}
