@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -23,6 +24,7 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _forgiving_stdio()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -37,6 +39,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"storybot: {message}", file=sys.stderr)
         return 2
+
+
+def _forgiving_stdio() -> None:
+    """Bytes that are not UTF-8 on stdin, or in a question from the command line, become U+FFFD
+    instead of a crash, whatever the locale's error handler."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 def _one_line(exc: Exception) -> str | None:

@@ -164,3 +164,35 @@ def test_index_reports_passages_kept_and_lines_dropped(
     assert "  - line 1 [navigation]: Skip to main content" in out
     assert "  - line 18 [author bio]: Tom Reyes covers transportation" in out
     assert sum(1 for line in out.splitlines() if line.startswith("  - line ")) == 13 + 29
+
+
+def test_bytes_that_are_not_utf8_never_crash_the_command(index_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}  # the strictest locale a user can have
+    base = [sys.executable, "-m", "bot.cli"]
+    r = subprocess.run(
+        [*base, "ask", "--index", str(index_path), "--json", b"summit \xff".decode("utf-8", "surrogateescape")],
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["question"].startswith("summit ")
+    stdin = b'{"question": "where is the summit?"}\n\xff\xfe\n{"question": "summit \xc3"}\n'
+    r = subprocess.run(
+        [*base, "ask", "--index", str(index_path), "--jsonl"], input=stdin, capture_output=True, env=env, timeout=60
+    )
+    assert r.returncode == 0, r.stderr
+    assert len(r.stdout.decode().splitlines()) == 3
+    r = subprocess.run(
+        [*base, "chat", "--index", str(index_path)],
+        input=b"\xff\xfe?\n" + SUMMIT.encode() + b"\n",
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "in an unspecified time and place" in r.stdout.decode()
