@@ -139,6 +139,7 @@ def open_service(settings: Settings) -> AnswerService:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from bot.textview import printable
     from index.build import build_and_save
 
     settings = settings_for(args)
@@ -149,7 +150,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}")
         if args.show_dropped:
             for d in story.dropped:
-                text = d.text if len(d.text) <= MAX_SHOWN else d.text[: MAX_SHOWN - 1] + "…"
+                text = printable(d.text if len(d.text) <= MAX_SHOWN else d.text[: MAX_SHOWN - 1] + "…")
                 print(f"  - line {d.line} [{d.reason}]: {text}")
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)

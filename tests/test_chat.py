@@ -215,3 +215,27 @@ def test_make_chat_answers_on_a_fresh_clone(tmp_path: Path) -> None:
         "(The Week, third-trump-kim-summit.txt)" in " ".join(r.stdout.split())
     )
     assert index.exists()
+
+
+def test_escape_sequences_in_a_story_never_reach_the_terminal(tmp_path: Path) -> None:
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    (folder / "evil\x1b[2J.txt").write_text(
+        "Harbour reopens \x1b[31mafter\x1b[0m the storm\n"
+        "The harbour reopened on Monday after the storm\x1b]0;pwned\x07 passed, officials said.\n"
+        "Fishing boats returned to the \u202equay\u202c by noon, the harbour master said.\n",
+        encoding="utf-8",
+    )
+    index = tmp_path / "i.json"
+    r = run("index", "--stories", str(folder), "--index", str(index), "--show-dropped")
+    assert r.returncode == 0, r.stderr
+    service = AnswerService(index, folder)
+    service.open()
+    replies = _chat(service, "when did the harbour reopen?", "/more", "/stories", "/source")
+    r = run("ask", "--index", str(index), "when did the boats return to the quay?")
+    for text in [*replies, r.stdout]:
+        assert "\x1b" not in text
+        assert "\x07" not in text
+        assert "\u202e" not in text
+    assert "The harbour reopened on Monday" in replies[0]
+    assert "quay" in r.stdout
