@@ -37,7 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _one_line(exc)
         if message is None:
             raise
-        print(f"storybot: {message}", file=sys.stderr)
+        from bot.textview import one_line
+
+        print(f"storybot: {one_line(message)}", file=sys.stderr)
         return 2
 
 
@@ -139,7 +141,7 @@ def open_service(settings: Settings) -> AnswerService:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from bot.textview import printable
+    from bot.textview import one_line, printable
     from index.build import build_and_save
 
     settings = settings_for(args)
@@ -147,13 +149,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = build_and_save(settings.stories_dir, settings.index_path, progress)
     for story in report.stories:
         warn = f" ({story.warning})" if story.warning else ""
-        print(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}")
+        print(printable(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}"))
         if args.show_dropped:
             for d in story.dropped:
                 text = printable(d.text if len(d.text) <= MAX_SHOWN else d.text[: MAX_SHOWN - 1] + "…")
                 print(f"  - line {d.line} [{d.reason}]: {text}")
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(one_line(f"skipped {skipped.path}: {skipped.reason}"), file=sys.stderr)
     print(f"index written to {settings.index_path}: {len(report.stories)} stories, {len(report.skipped)} skipped")
     return 0
 

@@ -18,6 +18,11 @@ def printable(text: str) -> str:
     return _CONTROL.sub("", text)
 
 
+def one_line(text: str) -> str:
+    """A message as one printable line, even when it quotes a file name with a line break in it."""
+    return " ".join(printable(text).split())
+
+
 def render_hit(hit: Hit, bold: bool = False, width: int = 88) -> str:
     """One hit: the key sentence marked inside its passage, then the citation line."""
     before, _, after = hit.passage.text.partition(hit.sentence.text)

@@ -196,3 +196,19 @@ def test_no_index_and_no_stories_is_one_line(tmp_path: Path) -> None:
         "ask", "--index", str(tmp_path / "i.json"), "hello", env={"STORYBOT_STORIES_DIR": str(tmp_path / "none")}
     )
     assert "create it or set STORYBOT_STORIES_DIR" in one_line_error(result)
+
+
+def test_odd_file_names_are_reported_on_one_line(tmp_path: Path) -> None:
+    folder = tmp_path / "stories"
+    folder.mkdir()
+    (folder / "two\nlines\x1b[2J.txt").write_bytes(b"")
+    line = one_line_error(run("index", "--stories", str(folder), "--index", str(tmp_path / "i.json")))
+    assert "no usable story" in line
+    r = run("add", str(folder / "two\nlines\x1b[2J.txt"), "--stories", str(tmp_path / "other"))
+    assert "\x1b" not in one_line_error(r)
+    shutil.copy(BUNDLED / f"{SEED}.txt", folder)
+    r = run("index", "--stories", str(folder), "--index", str(tmp_path / "i.json"))
+    assert r.returncode == 0
+    [skipped] = r.stderr.splitlines()
+    assert skipped == f"skipped {folder}/two lines[2J.txt: empty file"
+    assert "\x1b" not in skipped
