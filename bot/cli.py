@@ -206,6 +206,7 @@ def _ask_jsonl(service: AnswerService, k: int) -> int:
         except (ValueError, KeyError, TypeError, AttributeError):
             error = f'line {n}: expected {{"question": str, "story": str (optional)}}'
             out.write(json.dumps({"question": "", "answered": False, "answers": [], "error": error}) + "\n")
+            out.flush()  # a caller feeding one line at a time waits for each reply
             continue
         try:
             result = service.ask(question, story, k).to_json()

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import select
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -167,9 +171,6 @@ def test_index_reports_passages_kept_and_lines_dropped(
 
 
 def test_bytes_that_are_not_utf8_never_crash_the_command(index_path: Path) -> None:
-    import os
-    import subprocess
-    import sys
 
     env = {**os.environ, "PYTHONIOENCODING": "utf-8:strict"}  # the strictest locale a user can have
     base = [sys.executable, "-m", "bot.cli"]
@@ -196,3 +197,28 @@ def test_bytes_that_are_not_utf8_never_crash_the_command(index_path: Path) -> No
     )
     assert r.returncode == 0, r.stderr
     assert "in an unspecified time and place" in r.stdout.decode()
+
+
+def test_ask_jsonl_replies_to_each_line_as_it_arrives(index_path: Path) -> None:
+
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "ask", "--index", str(index_path), "--jsonl"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"},  # buffered, as for a user
+    )
+    assert proc.stdin is not None
+    assert proc.stdout is not None
+    try:
+        for line, expected in [('{"question": "where is the third summit?"}', SUMMIT), ("oops", "")]:
+            proc.stdin.write(line + "\n")
+            proc.stdin.flush()  # stdin stays open: the reply must come before the next question
+            ready, _, _ = select.select([proc.stdout], [], [], 30)
+            assert ready, f"no reply to {line!r} while stdin stays open"
+            assert json.loads(proc.stdout.readline())["question"] == expected
+    finally:
+        proc.kill()
+        proc.wait(timeout=30)
+        proc.stdin.close()
+        proc.stdout.close()
