@@ -9,7 +9,7 @@ import pytest
 from index.clean import clean
 from index.read import RawStory, read_story
 from index.types import Story
-from tests.conftest import FIXTURES, SHARED_STORIES
+from tests.conftest import BUNDLED, FIXTURES
 
 SCRAPED = FIXTURES / "scraped"
 
@@ -32,7 +32,7 @@ def _clean_text(text: str) -> Story:
 
 
 def test_trump_kim_story_keeps_the_article_and_resumes_after_the_promo() -> None:
-    story = _story(SHARED_STORIES / "third-trump-kim-summit.txt")
+    story = _story(BUNDLED / "third-trump-kim-summit.txt")
     assert story.title.startswith("The U.S. and North Korea are holding 'behind-the-scenes talks'")
     assert story.source == "The Week"
     assert [p.text[:40] for p in story.paragraphs] == [
@@ -60,7 +60,7 @@ def test_trump_kim_story_keeps_the_article_and_resumes_after_the_promo() -> None
 
 
 def test_rail_story_drops_navigation_and_keeps_byline_and_publisher() -> None:
-    story = _story(SHARED_STORIES / "rail-strike-called-off.txt")
+    story = _story(FIXTURES / "rail-strike-called-off.txt")
     assert story.title == "Regional rail strike called off hours before deadline as union accepts 6% raise"
     assert story.byline == "Tom Reyes"
     assert story.source == "Eastbrook Daily"
@@ -251,3 +251,17 @@ def test_short_paragraphs_inside_the_story_are_kept() -> None:
         "He declined to comment.",
     ]
     assert {d.text for d in story.dropped} == {"Advertisement", "Share", "Why?"}
+
+
+def test_the_shipped_copies_are_the_shared_stories() -> None:
+    """The tests use the copies in the repository (a clone has no ../shared); they must not drift."""
+    from tests.conftest import SHARED_STORIES
+
+    if not SHARED_STORIES.is_dir():
+        pytest.skip("no ../shared/stories beside this clone")
+    assert (BUNDLED / "third-trump-kim-summit.txt").read_bytes() == (
+        SHARED_STORIES / "third-trump-kim-summit.txt"
+    ).read_bytes()
+    assert (FIXTURES / "rail-strike-called-off.txt").read_bytes() == (
+        SHARED_STORIES / "rail-strike-called-off.txt"
+    ).read_bytes()

@@ -10,11 +10,11 @@ from index.clean import clean
 from index.read import RawStory, read_story
 from index.split import passages, sentences
 from index.types import Paragraph
-from tests.conftest import FIXTURES, SHARED_STORIES
+from tests.conftest import BUNDLED, FIXTURES
 
 TXT_STORIES = [
-    SHARED_STORIES / "third-trump-kim-summit.txt",
-    SHARED_STORIES / "rail-strike-called-off.txt",
+    BUNDLED / "third-trump-kim-summit.txt",
+    FIXTURES / "rail-strike-called-off.txt",
     FIXTURES / "scraped" / "council-tax-rise.txt",
     FIXTURES / "scraped" / "school-closures-ap.txt",
 ]
@@ -55,7 +55,7 @@ def test_sentences(text: str, expected: list[str]) -> None:
 
 
 def test_a_sentence_keeps_its_original_characters() -> None:
-    story = clean(read_story(SHARED_STORIES / "third-trump-kim-summit.txt"))
+    story = clean(read_story(BUNDLED / "third-trump-kim-summit.txt"))
     texts = [s.text for p in passages(story) for s in p.sentences]
     assert "He didn't say if the talks were face-to-face or who participated." in texts
     assert any(t.startswith("South Korean President Moon Jae-in said Wednesday that in fact U.S. and") for t in texts)
@@ -114,7 +114,7 @@ def test_passages_are_paragraph_bounded_windows_covering_every_sentence_once() -
 
 
 def test_paragraph_numbers_count_body_paragraphs_from_one() -> None:
-    story = clean(read_story(SHARED_STORIES / "rail-strike-called-off.txt"))
+    story = clean(read_story(FIXTURES / "rail-strike-called-off.txt"))
     assert sorted({p.paragraph for p in passages(story)}) == [1, 2, 3, 4]
 
 
