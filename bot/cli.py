@@ -219,6 +219,7 @@ def _ask_jsonl(service: AnswerService, k: int) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.chat import HELP, chat, input_lines
+    from bot.textview import printable
 
     settings = settings_for(args)
     service = open_service(settings)
@@ -226,8 +227,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
         service.story(args.story)
     interactive = sys.stdin.isatty()
     if interactive:
-        titles = ", ".join(s.title for s in service.stories()[:3])
-        print(f"storybot: ask about {titles}\n{HELP}\n")
+        stories = [service.story(args.story)] if args.story else service.stories()
+        more = f" and {len(stories) - 3} more" if len(stories) > 3 else ""
+        titles = "; ".join(s.title for s in stories[:3]) + more
+        print(printable(f"storybot: ask about {titles}") + f"\n{HELP}\n")
     lines = input_lines("? ", interactive, sys.stdin, Path.home() / ".storybot_history")
     chat(service, lines, _write, bold=sys.stdout.isatty(), story=args.story)
     return 0
