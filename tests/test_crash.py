@@ -85,7 +85,7 @@ def test_sigkill_during_rebuilds_leaves_the_old_or_the_new_index(tmp_path: Path)
             # cut short here, so the rounds that aim at the write are the ones that can catch it.
             _wait_for_change(index_path.parent, files_before, proc, rng.uniform(0, 0.002))
         else:
-            time.sleep(rng.uniform(0.05, duration * 1.1))  # mid-build, mid-write or after
+            time.sleep(rng.uniform(0.05, duration * 1.5))  # mid-build, mid-write or after
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         mid_write = any(p.name.endswith(".tmp") and p.name not in files_before for p in index_path.parent.iterdir())
