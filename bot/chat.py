@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from bot.textview import NOT_SAID, render_answer, render_hit, render_source, render_stories
 from index.service import AnswerService, UnknownStoryError
+from index.types import Hit
 
 HELP = """Ask anything about the story. Commands:
   /more        the next passage for the last question
@@ -25,7 +26,13 @@ MORE_LIMIT = 10
 class ChatState:
     story: str | None = None
     question: str = ""
-    shown: int = 0
+    shown_passages: set[str] = field(default_factory=set)
+    shown_sentences: set[tuple[str, int]] = field(default_factory=set)
+
+    def show(self, hit: Hit) -> Hit:
+        self.shown_passages.add(hit.passage.id)
+        self.shown_sentences.add((hit.passage.story_id, hit.sentence.start))
+        return hit
 
 
 def chat(
@@ -69,16 +76,26 @@ def _reply(service: AnswerService, state: ChatState, text: str, bold: bool) -> s
     if command == "/more":
         if not state.question:
             return "Ask a question first; /more then shows the next passage."
-        answer = service.ask(state.question, state.story, k=min(MORE_LIMIT, state.shown + 1))
-        if len(answer.hits) <= state.shown:
-            return "No more passages for that question."
-        state.shown += 1
-        return render_hit(answer.hits[state.shown - 1], bold)
+        hit = _next_passage(service, state)
+        return render_hit(state.show(hit), bold) if hit else "No more passages for that question."
     if command.startswith("/"):
         return f"Unknown command {command}. /help lists the commands."
     answer = service.ask(text, state.story, k=1)
-    state.question, state.shown = text, len(answer.hits)
+    state.question = text
+    state.shown_passages.clear()
+    state.shown_sentences.clear()
+    if answer.best:
+        state.show(answer.best)
     return render_answer(answer, bold)
+
+
+def _next_passage(service: AnswerService, state: ChatState) -> Hit | None:
+    """The best-ranked candidate in a passage not shown yet for this question."""
+    for hit in service.ask(state.question, state.story, k=MORE_LIMIT).hits:
+        seen = (hit.passage.story_id, hit.sentence.start) in state.shown_sentences
+        if hit.passage.id not in state.shown_passages and not seen:
+            return hit
+    return None
 
 
 def input_lines(prompt: str, interactive: bool, stream: TextIO, history: Path) -> Iterator[str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import logging
 import sys
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from index.service import AnswerService
 
 log = logging.getLogger("storybot")
+MAX_SHOWN = 200  # characters of a dropped line shown: a scraped line can be megabytes long
 
 
 class UsageError(Exception):
@@ -22,6 +24,7 @@ class UsageError(Exception):
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    _forgiving_stdio()
     parser = _parser()
     args = parser.parse_args(argv)
     try:
@@ -34,23 +37,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = _one_line(exc)
         if message is None:
             raise
-        print(f"storybot: {message}", file=sys.stderr)
+        from bot.textview import one_line
+
+        print(f"storybot: {one_line(message)}", file=sys.stderr)
         return 2
+
+
+def _forgiving_stdio() -> None:
+    """Bytes that are not UTF-8 on stdin, or in a question from the command line, become U+FFFD
+    instead of a crash, whatever the locale's error handler."""
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 def _one_line(exc: Exception) -> str | None:
     from pydantic import ValidationError
 
+    from bot.config import SettingsError, describe_error
     from index.build import StoriesError
     from index.read import StoryFileError
     from index.service import UnknownStoryError
     from index.store import IndexFileError
 
     if isinstance(exc, ValidationError):
-        err = exc.errors()[0]
-        name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
-        return f"bad setting {name}: {err['msg']}"  # never the input: it may be the token
-    if isinstance(exc, IndexFileError | StoriesError | UsageError | UnknownStoryError):
+        return describe_error(exc)  # never the input: it may be the token
+    if isinstance(exc, IndexFileError | StoriesError | UsageError | UnknownStoryError | SettingsError):
         return str(exc)
     if isinstance(exc, StoryFileError):
         return f"cannot add that story: {exc}"
@@ -112,6 +124,9 @@ def settings_for(args: argparse.Namespace) -> Settings:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    if settings.log_level != "DEBUG":  # the HTML extractor warns about every page part it discards
+        for noisy in ("trafilatura", "htmldate", "courlan"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
     return settings
 
 
@@ -126,6 +141,7 @@ def open_service(settings: Settings) -> AnswerService:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
+    from bot.textview import one_line, printable
     from index.build import build_and_save
 
     settings = settings_for(args)
@@ -133,12 +149,13 @@ def cmd_index(args: argparse.Namespace) -> int:
     report = build_and_save(settings.stories_dir, settings.index_path, progress)
     for story in report.stories:
         warn = f" ({story.warning})" if story.warning else ""
-        print(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}")
+        print(printable(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}"))
         if args.show_dropped:
             for d in story.dropped:
-                print(f"  - line {d.line} [{d.reason}]: {d.text}")
+                text = printable(d.text if len(d.text) <= MAX_SHOWN else d.text[: MAX_SHOWN - 1] + "…")
+                print(f"  - line {d.line} [{d.reason}]: {text}")
     for skipped in report.skipped:
-        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+        print(one_line(f"skipped {skipped.path}: {skipped.reason}"), file=sys.stderr)
     print(f"index written to {settings.index_path}: {len(report.stories)} stories, {len(report.skipped)} skipped")
     return 0
 
@@ -189,6 +206,7 @@ def _ask_jsonl(service: AnswerService, k: int) -> int:
         except (ValueError, KeyError, TypeError, AttributeError):
             error = f'line {n}: expected {{"question": str, "story": str (optional)}}'
             out.write(json.dumps({"question": "", "answered": False, "answers": [], "error": error}) + "\n")
+            out.flush()  # a caller feeding one line at a time waits for each reply
             continue
         try:
             result = service.ask(question, story, k).to_json()
@@ -201,6 +219,7 @@ def _ask_jsonl(service: AnswerService, k: int) -> int:
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.chat import HELP, chat, input_lines
+    from bot.textview import printable
 
     settings = settings_for(args)
     service = open_service(settings)
@@ -208,8 +227,10 @@ def cmd_chat(args: argparse.Namespace) -> int:
         service.story(args.story)
     interactive = sys.stdin.isatty()
     if interactive:
-        titles = ", ".join(s.title for s in service.stories()[:3])
-        print(f"storybot: ask about {titles}\n{HELP}\n")
+        stories = [service.story(args.story)] if args.story else service.stories()
+        more = f" and {len(stories) - 3} more" if len(stories) > 3 else ""
+        titles = "; ".join(s.title for s in stories[:3]) + more
+        print(printable(f"storybot: ask about {titles}") + f"\n{HELP}\n")
     lines = input_lines("? ", interactive, sys.stdin, Path.home() / ".storybot_history")
     chat(service, lines, _write, bold=sys.stdout.isatty(), story=args.story)
     return 0
@@ -223,7 +244,7 @@ def _write(text: str) -> None:
 def cmd_add(args: argparse.Namespace) -> int:
     from index.build import build_and_save
     from index.clean import clean
-    from index.read import StoryFileError, fetch_url, read_story
+    from index.read import STORY_SUFFIXES, StoryFileError, fetch_url, read_story, story_files
 
     settings = settings_for(args)
     folder = settings.stories_dir
@@ -236,17 +257,25 @@ def cmd_add(args: argparse.Namespace) -> int:
             raise UsageError(f"no such file: {path}")
         name, data = path.name, path.read_bytes()
     target = folder / name
+    if target.suffix.lower() not in STORY_SUFFIXES:
+        raise UsageError(f"{name} is not a story file: storybot reads {', '.join(STORY_SUFFIXES)} files")
+    same_id = [p.name for p in story_files(folder) if p.stem == target.stem and p.name != target.name]
+    if same_id:
+        raise UsageError(
+            f"a story with id {target.stem!r} is already there ({same_id[0]}): rename {name} or remove the old one"
+        )
     staging = folder / f".adding-{name}"  # hidden: a rebuild meanwhile does not index it
     staging.write_bytes(data)
     try:
         story = clean(read_story(staging))
         if not story.paragraphs:
             raise StoryFileError("no story text found in it")
+        verb = "replaced" if target.exists() else "added"
         staging.replace(target)
     finally:
         staging.unlink(missing_ok=True)
     report = build_and_save(folder, settings.index_path)
-    print(f"added {target.name} ({story.title}); index rebuilt: {len(report.stories)} stories")
+    print(f"{verb} {target.name} ({story.title}); index rebuilt: {len(report.stories)} stories")
     return 0
 
 

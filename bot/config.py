@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -41,7 +41,10 @@ class Settings(BaseSettings):
     @classmethod
     def _comma_separated(cls, value: object) -> object:
         if isinstance(value, str):
-            return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+            parts = [part for part in value.replace(" ", "").split(",") if part]
+            if not all(part.lstrip("-").isdigit() for part in parts):
+                raise ValueError("must be whole numbers separated by commas")  # never the value: it may be secret
+            return frozenset(int(part) for part in parts)
         if isinstance(value, int):
             return frozenset({value})
         return value
@@ -55,7 +58,31 @@ class Settings(BaseSettings):
         return level
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used. The message names the setting, never its value: it may be a token."""
+
+
 def load_settings(**overrides: object) -> Settings:
     """Settings with command-line overrides on top; None means 'not given'."""
     given = {k: v for k, v in overrides.items() if v is not None}
-    return Settings(**given)  # type: ignore[arg-type]
+    try:
+        return Settings(**given)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise SettingsError(describe_error(exc)) from None
+    except UnicodeDecodeError:
+        raise SettingsError("the .env file is not UTF-8 text: fix it or remove it") from None
+    except OSError as exc:
+        raise SettingsError(f"cannot read the .env file ({exc.strerror}): fix it or remove it") from None
+
+
+def describe_error(exc: ValidationError) -> str:
+    """One line naming the first bad setting and what is wrong, with the value scrubbed out."""
+    errors = exc.errors()
+    err = errors[0]
+    name = str(err["loc"][0]).upper() if err["loc"] else "a setting"
+    message = str(err["msg"]).removeprefix("Value error, ")
+    value = err.get("input")
+    if isinstance(value, str) and value.strip() and value in message:
+        message = message.replace(value, "…")
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"bad setting {name}: {message}{more}"

@@ -42,6 +42,8 @@ class BuildReport:
 
 def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) -> tuple[IndexFile, BuildReport]:
     """Read, clean, split and tokenize every story in the folder. Bad files are skipped and reported."""
+    if stories_dir.exists() and not stories_dir.is_dir():
+        raise StoriesError(f"stories folder {stories_dir} is a file, not a folder: point --stories at a folder")
     if not stories_dir.is_dir():
         raise StoriesError(f"stories folder {stories_dir} does not exist: create it or set STORYBOT_STORIES_DIR")
     files = story_files(stories_dir)
@@ -49,8 +51,13 @@ def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) 
         raise StoriesError(f"no stories (.txt, .md, .html) in {stories_dir}: add one with `storybot add`")
     report = BuildReport()
     records: list[StoryRecord] = []
+    indexed: dict[str, str] = {}  # story id -> the file it came from: the id is the file stem
     for n, path in enumerate(files, 1):
         try:
+            if path.stem in indexed:
+                raise StoryFileError(
+                    f"same story id {path.stem!r} as {indexed[path.stem]}: rename one of them to index both"
+                )
             record, story_report = _story(path)
         except StoryFileError as exc:
             report.skipped.append(Skipped(str(path), str(exc)))
@@ -58,6 +65,7 @@ def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) 
             if record.passage_sentences:
                 records.append(record)
                 report.stories.append(story_report)
+                indexed[record.id] = path.name
             else:
                 report.skipped.append(Skipped(str(path), "no story text found (everything looked like boilerplate)"))
         if on_file:
@@ -81,6 +89,7 @@ def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
     story = clean(raw)
     parts = passages(story)
     sentences = [s for p in parts for s in p.sentences]
+    spans = [raw.file_offsets(s.start, s.end) for s in sentences]  # offsets into the file itself
     record = StoryRecord(
         id=story.id,
         title=story.title,
@@ -92,8 +101,8 @@ def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
         passage_paragraphs=[p.paragraph for p in parts],
         passage_sentences=[len(p.sentences) for p in parts],
         texts=[s.text for s in sentences],
-        starts=[s.start for s in sentences],
-        ends=[s.end for s in sentences],
+        starts=[start for start, _ in spans],
+        ends=[end for _, end in spans],
         terms=[" ".join(tokenize(s.text)) for s in sentences],
     )
     return record, StoryReport(story.id, str(path), len(parts), story.dropped, raw.warning)

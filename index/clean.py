@@ -15,6 +15,7 @@ from index.types import Dropped, Paragraph, Story
 
 _TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$|[\"”’]$")
 _SEPARATOR = re.compile(r"^[\W_]*$")
+_SHORT_SENTENCE = re.compile(r"[a-z][.!?…][\"'”’)]*$")  # ends a sentence after a lower-case word
 _NAV = re.compile(
     r"^(skip to|jump to|menu|search|home|sign in|log ?in|log out|subscribe|newsletters?|share|"
     r"print|email|close|open|back to top|navigation|sections?|main menu|accessibility)\b",
@@ -26,18 +27,44 @@ _PROMO = re.compile(
     r"follow us|join us|support (?:our|independent) journalism|\b(?:www\.)?\w+\.(?:com|org|net|co\.uk)\b",
     re.IGNORECASE,
 )
+_READER = re.compile(r"\b(?:you|your|yours|we|our|us)\b|https?://", re.IGNORECASE)
+_MENU_SEPARATORS = re.compile(r"\s[|•·]\s")
 _AD = re.compile(r"^(advertisement|sponsored|ad|promoted|paid content|story continues below)\b", re.IGNORECASE)
 _RELATED = re.compile(
-    r"^(read more|more from|related|most read|most popular|recommended|trending|you may also like|"
+    r"^(read more|more from|related|most read|most popular|most viewed|recommended|trending|you may also like|"
     r"read next|see also|also read|more stories|latest news|top stories|editor'?s picks|watch)\b",
     re.IGNORECASE,
 )
-_LEGAL = re.compile(
-    r"cookie|©|\(c\)|copyright|all rights reserved|privacy policy|terms of (?:use|service)", re.IGNORECASE
+# A teaser list's items are short: the story resumes at the first longer paragraph.
+MAX_LIST_ITEM_WORDS = 12
+_LIST_HEADER = re.compile(
+    r"^(?:more from [\w ]+|related(?: stories| articles| content| links)?|most (?:read|popular|viewed)|"
+    r"recommended(?: for you)?|trending(?: now)?|you may also like|read next|see also|more stories|latest news|"
+    r"top stories|editor'?s picks)\W*$",
+    re.IGNORECASE,
 )
-_BYLINE = re.compile(
-    r"^(?:[Bb]y|[Ww]ritten by|[Ww]ords by|[Rr]eporting by)\s+([A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4}"
-    r"(?:\s*(?:,|and)\s*[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,4})*)\s*$"
+# A copyright line or "all rights reserved" is never the story; the weaker words (cookies, privacy,
+# copyright as a subject) are, unless the line addresses the reader or is not a sentence.
+_LEGAL = re.compile(r"©|\(c\)\s*\d{4}|all rights reserved|copyright\s+(?:©\s*)?\d{4}", re.IGNORECASE)
+_LEGAL_WORDS = re.compile(
+    r"cookie|copyright|privacy (?:policy|notice|settings)|terms (?:of|and) (?:use|service|conditions)", re.IGNORECASE
+)
+_COPYRIGHT_HOLDER = re.compile(
+    r"(?:©|\(c\)|copyright)\s*(?:©\s*)?\d{4}(?:\s*[-–]\s*\d{4})?,?\s+(.+?)"
+    r"(?:,?\s+(?:Ltd|Limited|Inc|LLC|plc|Media|Group|Co)\.?)*\s*(?:\.\s|\.?$|all rights)",
+    re.IGNORECASE,
+)
+_BYLINE = re.compile(r"^(?:by|written by|words by|reporting by)\s+(.+)$", re.IGNORECASE)
+_NAME = re.compile(r"^(?:[A-Z][\w.'’-]*)(?:\s+(?:[A-Z][\w.'’-]*|de|van|von|da|di|al|bin|le|la)){0,4}$")
+_ROLE = re.compile(
+    r"\b(?:reporter|correspondent|editor|writer|staff|desk|columnist|journalist|contributor|producer|"
+    r"analyst|bureau|chief|service)s?\b",
+    re.IGNORECASE,
+)
+_CALENDAR = re.compile(
+    r"^(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december|today|tomorrow|yesterday|then|now)\b",
+    re.IGNORECASE,
 )
 _DATELINE = re.compile(r"^(published|updated|posted|last updated|first published)\b", re.IGNORECASE)
 _IMPERATIVE = re.compile(
@@ -46,7 +73,9 @@ _IMPERATIVE = re.compile(
     re.IGNORECASE,
 )
 _SECOND_PERSON = re.compile(r"\b(you|your|yours)\b", re.IGNORECASE)
-_GLUED = re.compile(r"[a-z0-9][A-Z][a-z]")  # link texts run together: "firingspeed read", "2025The Week"
+# Link texts run together: "grocery budgetThe Explainer", "2025The Week" (not "McDonald" or "YouTube").
+_GLUED = re.compile(r"(?:[a-z]{4}|[0-9])[A-Z][a-z]")
+_ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to)\b")
 _BIO_START = re.compile(
     r"^[A-Z][\w'’-]+(?:\s+[A-Z][\w'’.-]+){0,3}\s+(?:has|is|was|covers|writes|joined|"
     r"previously|reports|edits|leads)\b"
@@ -77,16 +106,19 @@ def clean(raw: RawStory) -> Story:
         key = re.sub(r"\W+", " ", line.text.casefold()).strip()
         line.verdict = "repeated" if key in seen and len(key) > 20 else _judge(line.text)
         seen.add(key)
-    byline = raw.byline or _find_byline(lines)
+    byline, byline_source = raw.byline, ""
+    if not byline:
+        byline, byline_source = _find_byline(lines)
     _mark_bios(lines, byline)
     _mark_lists(lines)
     publisher = _find_publisher(lines)
     _mark_promo_blocks(lines)
-    title = raw.title or _find_title(lines)
+    title = _mark_title(lines, raw.title) if raw.title else _find_title(lines)
+    _mark_short_paragraphs(lines)
     for line in lines:
         if line.verdict == "":
             line.verdict = "not prose (heading or link)"
-    source = raw.source or publisher or _bio_source(lines)
+    source = raw.source or publisher or _copyright_holder(lines) or byline_source or _bio_source(lines)
     body = [ln for ln in lines if ln.verdict == "body"]
     paragraphs = tuple(Paragraph(number=i, text=ln.text, start=ln.start) for i, ln in enumerate(body, 1))
     dropped = tuple(Dropped(ln.number, ln.text, ln.verdict) for ln in lines if ln.verdict not in ("body", "title"))
@@ -113,36 +145,54 @@ def _lines(text: str) -> list[_Line]:
     return out
 
 
+def _addresses_reader(text: str) -> bool:
+    """Promo copy talks to the reader, tells them to act, or is not a sentence at all."""
+    return bool(_READER.search(text) or _IMPERATIVE.match(text) or not _TERMINAL.search(text))
+
+
 def _judge(text: str) -> str:
     """A verdict on one line alone: 'body', '' for a possible headline, or why it goes."""
     words = text.split()
     n = len(words)
+    prose = bool(_TERMINAL.search(text)) and n >= 6
     if _SEPARATOR.match(text):
         return "separator"
     if n > 0 and max(len(w) for w in words) > 200:
         return "not prose (a run of text with no spaces)"
-    if _BYLINE.match(text):
+    if _byline_names(text):
         return "byline"
     if _DATELINE.match(text) and n <= 12:
         return "dateline"
     if _AD.match(text) and n <= 6:
         return "advertisement"
-    if _RELATED.match(text) and n <= 20:
+    if _RELATED.match(text) and n <= 20 and (not prose or re.match(r"^[^:|»›]{1,25}\s*[:|»›]", text)):
         return "related links"
-    if n <= MAX_PROMO_WORDS and _LEGAL.search(text):
+    if n <= MAX_PROMO_WORDS and (_LEGAL.search(text) or _LEGAL_WORDS.search(text) and _addresses_reader(text)):
         return "cookie or copyright notice"
-    if n <= MAX_PROMO_WORDS and _PROMO.search(text):
+    if n <= MAX_PROMO_WORDS and _PROMO.search(text) and _addresses_reader(text):
         return "newsletter or subscription promo"
-    if _NAV.match(text) and n <= 5:
+    if _NAV.match(text) and n <= 5 or not prose and len(_MENU_SEPARATORS.findall(text)) >= 2:
         return "navigation"
-    if _TERMINAL.search(text) and n >= 6:
+    if prose:
         return "body"
     return ""
 
 
 def _mark_lists(lines: list[_Line]) -> None:
-    """Lines between separators, or with link texts run together, are teaser lists, not the story."""
+    """Teaser lists: lines between separators, link texts run together, or short lines under a
+    "Most read" or "Related" heading, until the story resumes with a longer paragraph."""
+    under_header = False
     for i, line in enumerate(lines):
+        if _LIST_HEADER.match(line.text):
+            under_header = True
+            continue
+        if line.verdict == "separator":
+            continue
+        short = len(line.text.split()) <= MAX_LIST_ITEM_WORDS
+        if under_header and line.verdict in ("", "body") and (line.verdict == "" or short):
+            line.verdict = "list of other headlines"
+            continue
+        under_header = False
         if line.verdict not in ("", "body"):
             continue
         before = lines[i - 1].verdict if i > 0 else ""
@@ -167,32 +217,88 @@ def _mark_promo_blocks(lines: list[_Line]) -> None:
                 changed = True
 
 
+def _mark_short_paragraphs(lines: list[_Line]) -> None:
+    """A short sentence inside the story ('"It's over," he said.') is the story: it sits between
+    body paragraphs, or ends the story with only boilerplate after it."""
+    passable = ("advertisement", "separator")
+    for i, line in enumerate(lines):
+        words = len(line.text.split())
+        if line.verdict != "" or words < 2 or not _SHORT_SENTENCE.search(line.text):
+            continue
+        before = next((ln.verdict for ln in reversed(lines[:i]) if ln.verdict not in passable), "")
+        after = next((ln.verdict for ln in lines[i + 1 :] if ln.verdict not in passable), "end")
+        story_ended = after not in ("", "body", "title") and not any(ln.verdict == "body" for ln in lines[i + 1 :])
+        if before == "body" and (after == "body" or story_ended and words >= 3):
+            line.verdict = "body"
+
+
 def _find_title(lines: list[_Line]) -> str:
+    """The first headline-like line before the story starts; failing that, a short first
+    paragraph right above the byline (a headline that ends in a question mark)."""
     first_body = next((i for i, ln in enumerate(lines) if ln.verdict == "body"), len(lines))
     candidates = [ln for ln in lines[:first_body] if ln.verdict == ""]
     for line in candidates:
         if len(line.text.split()) >= 4:
             line.verdict = "title"
             return line.text
+    if first_body + 1 < len(lines):
+        first, below = lines[first_body], lines[first_body + 1]
+        if len(first.text.split()) <= 20 and below.verdict in ("byline", "dateline"):
+            first.verdict = "title"
+            return first.text
     if candidates:
         candidates[0].verdict = "title"
         return candidates[0].text
     return ""
 
 
-def _find_byline(lines: list[_Line]) -> str:
+def _mark_title(lines: list[_Line], title: str) -> str:
+    """The format gave the title (HTML metadata): its line in the text is the headline, not prose."""
+    key = title.casefold().strip()
     for line in lines:
-        match = _BYLINE.match(line.text)
-        if match:
-            return match.group(1).strip()
-    return ""
+        if line.text.casefold() == key:
+            line.verdict = "title"
+            break
+    return title
+
+
+def _byline_names(text: str) -> tuple[str, str] | None:
+    """("Ana Lima and Tom Berger", "Climate Desk") for "By Ana Lima and Tom Berger | Climate Desk";
+    None when the line is not a byline ("By Monday, the union had agreed.")."""
+    match = _BYLINE.match(text)
+    if not match or len(text.split()) > 16 or text.endswith((".", "!", "?")) and not text.endswith(" Jr."):
+        return None
+    names_part, _, rest = match.group(1).partition("|")
+    if names_part.isupper():
+        names_part = names_part.title()
+    names = []
+    for piece in re.split(r",|\band\b|&", names_part):
+        piece = piece.strip()
+        if not piece or _ROLE.search(piece):
+            continue
+        if not _NAME.match(piece) or _CALENDAR.match(piece):
+            return None
+        names.append(piece)
+    if not names:
+        return None
+    joined = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return joined, rest.strip(" |")
+
+
+def _find_byline(lines: list[_Line]) -> tuple[str, str]:
+    for line in lines:
+        if line.verdict == "byline":
+            found = _byline_names(line.text)
+            if found:
+                return found
+    return "", ""
 
 
 def _mark_bios(lines: list[_Line], byline: str) -> None:
     """An author bio: a name, then what they write and where, usually after the story."""
     names = {part for part in byline.replace(",", " ").split() if part[:1].isupper() and len(part) > 1}
     for line in lines:
-        if line.verdict != "body":
+        if line.verdict != "body" or _ATTRIBUTION.search(line.text):
             continue
         first = line.text.split()[0].strip(",.")
         by_name = first in names and bool(_BIO_WORDS.search(line.text))
@@ -202,13 +308,23 @@ def _mark_bios(lines: list[_Line], byline: str) -> None:
 
 def _find_publisher(lines: list[_Line]) -> str:
     """A short title-case line that the promos and bio name again is the publisher."""
-    dropped_text = " ".join(ln.text for ln in lines if ln.verdict not in ("body", "title", ""))
+    named_again = ("newsletter", "author bio", "cookie", "repeated")
+    dropped_text = " ".join(ln.text for ln in lines if ln.verdict.startswith(named_again))
     for line in lines:
         words = line.text.split()
         short_title_case = 1 <= len(words) <= 4 and all(w[:1].isupper() for w in words)
         if line.verdict == "" and short_title_case and line.text in dropped_text:
             line.verdict = "publisher name"
             return line.text
+    return ""
+
+
+def _copyright_holder(lines: list[_Line]) -> str:
+    for line in lines:
+        if line.verdict.startswith("cookie"):
+            match = _COPYRIGHT_HOLDER.search(line.text)
+            if match:
+                return match.group(1).strip(" ,.")
     return ""
 
 

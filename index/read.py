@@ -25,6 +25,16 @@ class RawStory:
     byline: str = ""
     source: str = ""
     warning: str = ""
+    # Where each character of `text` sits in the file's text, when the two differ (Markdown
+    # without its markup); empty when `text` is the file's text. HTML has no such map: its
+    # offsets are into the extracted article.
+    origin: tuple[int, ...] = ()
+
+    def file_offsets(self, start: int, end: int) -> tuple[int, int]:
+        """A span of `text` as a span of the file's text."""
+        if not self.origin:
+            return start, end
+        return self.origin[start], self.origin[end - 1] + 1 if end > start else self.origin[start]
 
 
 def story_files(folder: Path) -> list[Path]:
@@ -48,12 +58,23 @@ def read_story(path: Path) -> RawStory:
     if suffix in (".html", ".htm"):
         return _from_html(path, text, warning)
     if suffix == ".md":
-        text = strip_markdown(text)
+        stripped, origin = strip_markdown_mapped(text)
+        return RawStory(id=path.stem, path=str(path), text=stripped, warning=warning, origin=origin)
     return RawStory(id=path.stem, path=str(path), text=text, warning=warning)
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Bytes to text: UTF-8 first, Windows-1252 for the Latin-1 files older systems write."""
+    """Bytes to text, and a warning when the text was not clean UTF-8.
+
+    UTF-8 first; a UTF-16 file says so with its byte-order mark. A file that is mostly UTF-8 with a
+    few broken bytes keeps its text and loses the bytes; one with no UTF-8 in it is the Latin-1 or
+    Windows-1252 that older systems write.
+    """
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), ""
+        except UnicodeDecodeError:
+            raise StoryFileError("broken UTF-16 text") from None
     if not data.strip():
         raise StoryFileError("empty file")
     if b"\x00" in data[:8192] or _control_ratio(data[:8192]) > 0.05:
@@ -62,10 +83,15 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8-sig"), ""
     except UnicodeDecodeError:
         pass
+    lenient = data.decode("utf-8-sig", errors="replace")
+    broken = lenient.count("\ufffd")
+    multibyte = sum(1 for ch in lenient if ord(ch) > 127) - broken
+    if multibyte >= broken:
+        return lenient.replace("\ufffd", ""), f"not valid UTF-8; {broken} undecodable bytes skipped"
     try:
-        return data.decode("cp1252"), "not UTF-8; read as Windows-1252"
+        return data.decode("cp1252"), "not UTF-8; read as Windows-1252 (Latin-1)"
     except UnicodeDecodeError:
-        return data.decode("utf-8", errors="replace").replace("\ufffd", ""), "not UTF-8; undecodable bytes skipped"
+        return data.decode("latin-1"), "not UTF-8; read as Latin-1"
 
 
 def _control_ratio(sample: bytes) -> float:
@@ -73,27 +99,50 @@ def _control_ratio(sample: bytes) -> float:
     return controls / max(1, len(sample))
 
 
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")  # an image's alt text describes a picture, not the story
+_MD_LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 _MD_EMPHASIS = re.compile(r"(\*\*|__|\*|_|`)(?=\S)(.+?)(?<=\S)\1")
 _MD_PREFIX = re.compile(r"^\s{0,3}(?:#{1,6}\s+|>\s?|[-*+]\s+(?=\S)|\d+[.)]\s+)")
 
 
 def strip_markdown(text: str) -> str:
-    """Markdown to plain lines: links keep their text, emphasis and heading marks go."""
-    lines = []
-    for line in text.splitlines():
-        line = _MD_PREFIX.sub("", line)
+    """Markdown to plain lines: links keep their text; images, emphasis and heading marks go."""
+    return strip_markdown_mapped(text)[0]
+
+
+def strip_markdown_mapped(text: str) -> tuple[str, tuple[int, ...]]:
+    """strip_markdown, and where each character of the result is in `text`. Stripping only
+    deletes characters, so each plain line is matched into its Markdown line left to right."""
+    lines: list[str] = []
+    origin: list[int] = []
+    pos = 0
+    for raw_line in text.splitlines(keepends=True):
+        body = raw_line.rstrip("\r\n")
+        line = _MD_PREFIX.sub("", body)
+        line = _MD_IMAGE.sub("", line)
         line = _MD_LINK.sub(r"\1", line)
         line = _MD_EMPHASIS.sub(r"\2", line)
+        j = 0
+        for ch in line:
+            while j < len(body) and body[j] != ch:
+                j += 1
+            origin.append(pos + min(j, max(0, len(body) - 1)))
+            j += 1
         lines.append(line)
-    return "\n".join(lines)
+        origin.append(pos + len(body))  # the line end
+        pos += len(raw_line)
+    joined = "\n".join(lines)
+    return joined, tuple(origin[: len(joined)])
 
 
 def _from_html(path: Path, html: str, warning: str) -> RawStory:
     # trafilatura costs 0.3 s to import: only pay it when a story is HTML
     import trafilatura
 
-    doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    try:
+        doc = trafilatura.bare_extraction(html, with_metadata=True, include_comments=False, favor_precision=True)
+    except Exception:  # any parser failure on a hostile page means "no article", not a crash
+        raise StoryFileError("the HTML could not be parsed") from None
     body = getattr(doc, "text", None) if doc is not None else None
     if not body:
         raise StoryFileError("no article text found in the HTML")

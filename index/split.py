@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from index.types import Paragraph, Passage, Sentence, Story
 
 PASSAGE_SENTENCES = 3
+
+# syntok ends a sentence after titles and state abbreviations it does not know ("Gov. Phil Scott",
+# "MONTPELIER, Vt. (AP)"). A title never ends a sentence; anything continues one when the next
+# piece starts in lower case or with a dash, or is "(AP)" after an abbreviation.
+_TITLE_END = re.compile(
+    r"\b(?:Gov|Govs|Rep|Reps|Sen|Sens|Lt|Col|Gen|Maj|Sgt|Capt|Cmdr|Adm|Cpl|Pvt|Pres|Prof|Rev|Hon|Supt|Insp|"
+    r"Det|Atty|Amb|Gens|Msgr|Fr|Mt|Ft|No|Nos|Vol|Fig|Art|Sec)\.$"
+)
+_CONTINUES = re.compile(r"^[a-z–—-]")
+_ABBREVIATION_END = re.compile(r"\b[A-Z][a-z]{0,4}\.$")
 
 
 def sentences(paragraph: Paragraph) -> list[Sentence]:
@@ -20,9 +32,17 @@ def sentences(paragraph: Paragraph) -> list[Sentence]:
     if not starts:
         return []
     starts[0] = 0
+    kept = [0]
+    for start in starts[1:]:
+        before = text[kept[-1] : start].rstrip()
+        rest = text[start:]
+        dateline = rest.startswith("(") and _ABBREVIATION_END.search(before)
+        if _TITLE_END.search(before) or _CONTINUES.match(rest) or dateline:
+            continue
+        kept.append(start)
     out: list[Sentence] = []
-    for i, start in enumerate(starts):
-        end = starts[i + 1] if i + 1 < len(starts) else len(text)
+    for i, start in enumerate(kept):
+        end = kept[i + 1] if i + 1 < len(kept) else len(text)
         piece = text[start:end].rstrip()
         if piece:
             out.append(Sentence(piece, paragraph.start + start, paragraph.start + start + len(piece)))
@@ -37,11 +57,12 @@ def passages(story: Story, size: int = PASSAGE_SENTENCES) -> list[Passage]:
         if not sents:
             continue
         chunks = -(-len(sents) // size)
-        per = -(-len(sents) // chunks)
+        per, extra = divmod(len(sents), chunks)  # window sizes differ by one at most: 7 -> 3, 2, 2
+        cut = 0
         for c in range(chunks):
-            window = tuple(sents[c * per : (c + 1) * per])
-            if not window:
-                continue
+            width = per + (1 if c < extra else 0)
+            window = tuple(sents[cut : cut + width])
+            cut += width
             out.append(
                 Passage(
                     id=f"{story.id}:{paragraph.number}.{c + 1}",
