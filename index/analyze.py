@@ -10,6 +10,10 @@ import Stemmer
 
 # Snowball's English stopwords, less the words that carry a question's meaning in news
 # ("not", "no", "against", "before", "after" change what a sentence says).
+# Names the tokenizer's behaviour; the index stores it, and an index built by another one must be
+# rebuilt. Bump it whenever tokenize() output changes (tests/test_analyzer_version.py will say so).
+ANALYZER = "2026.11-1"
+
 STOPWORDS = frozenset(
     """a about above again all am an and any are aren't as at be because been being below between both
     but by can could couldn't did didn't do does doesn't doing don't down during each few for from further

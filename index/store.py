@@ -15,6 +15,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from index.analyze import ANALYZER
+
 FORMAT = "storybot-index"
 VERSION = 2  # 2: columnar stories; 1 (nested passage and sentence records) is rebuilt, not read
 
@@ -57,6 +59,8 @@ class StoryRecord(_Record):
 class IndexFile(_Record):
     format: Literal["storybot-index"] = "storybot-index"
     version: Literal[2] = 2
+    # the tokenizer that made the stored terms: questions must be tokenized the same way
+    analyzer: str = ANALYZER
     built_at: str
     stories: list[StoryRecord] = Field(min_length=1)
 
@@ -71,6 +75,7 @@ def save(index: IndexFile, path: Path) -> None:
             out.write(index.model_dump_json().encode("utf-8"))
             out.flush()
             os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only; the bot may run as another user than the builder
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -121,9 +126,15 @@ def load(path: Path) -> IndexFile:
         raise IndexFileError(f"cannot read the index at {path} ({exc.strerror}): check its permissions") from None
     try:
         # pydantic parses and checks in one native pass; only a file that fails is looked at again
-        return IndexFile.model_validate_json(data)
+        index = IndexFile.model_validate_json(data)
     except ValidationError as exc:
         raise _diagnose(path, data, exc) from None
+    if index.analyzer != ANALYZER:
+        raise IndexFileError(
+            f"the index at {path} was built with tokenizer {index.analyzer!r}, this storybot uses {ANALYZER!r}: "
+            "rebuild it with `storybot index`"
+        )
+    return index
 
 
 def _diagnose(path: Path, data: bytes, exc: ValidationError) -> IndexFileError:
