@@ -136,7 +136,11 @@ def open_service(settings: Settings) -> AnswerService:
     service = AnswerService(settings.index_path, settings.stories_dir)
     report = service.open(build_if_missing=True)
     if report is not None:
-        print(f"storybot: built the index at {settings.index_path} ({len(report.stories)} stories)", file=sys.stderr)
+        n = len(report.stories)
+        print(
+            f"storybot: built the index at {settings.index_path} ({n} {'story' if n == 1 else 'stories'})",
+            file=sys.stderr,
+        )
     return service
 
 
