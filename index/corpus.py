@@ -205,6 +205,13 @@ class Corpus:
         with _cycle_collector_paused():
             return cls(load(path))
 
+    def story_holds(self, story: str, term: str) -> bool:
+        """Is the term in the story's title or any of its passages? No work proportional to the story."""
+        if term in self.title_terms[story]:
+            return True
+        passages = self.story_passages[story]
+        return len(passages) > 0 and self.ranker.holds(term, int(passages[0]), int(passages[-1]) + 1)
+
     def citation(self, passage: Passage) -> Citation:
         story = self.stories[passage.story_id]
         return Citation(story.id, story.title, passage.paragraph, story.credit, story.path)

@@ -120,6 +120,15 @@ class PassageRanker:
         lo, hi = self._span.get(term, (0, 0))
         return hi - lo
 
+    def holds(self, term: str, lo: int, hi: int) -> bool:
+        """Does any passage numbered lo to hi - 1 (one story's) hold the term? A binary search of its postings."""
+        span = self._span.get(term)
+        if span is None:
+            return False
+        posting = self._ids[span[0] : span[1]]
+        at = int(np.searchsorted(posting, lo))
+        return at < len(posting) and int(posting[at]) < hi
+
     def idf(self, term: str) -> float:
         """The term's idf, as NonNegativeBM25 gives it; 0 for a term in no passage, as rank-bm25 does."""
         df = self.df(term)
