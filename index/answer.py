@@ -120,15 +120,11 @@ def _score_sentences(
     total = sum(weights.values()) or 1.0
     best_passage = ranked[0][1] or 1.0
     verb_matters = bool(f.predicate) and rarity(f.predicate_word) >= PREDICATE_RARITY
-    coverage: dict[str, float] = {}
+    coverage = _story_shares(corpus, ranked, weights, total) if unscoped else {}
     out: list[_Scored] = []
     for pid, pscore in ranked:
         passage = corpus.passages[pid]
-        story_share = 0.0
-        if unscoped:
-            story_share = coverage.get(passage.story_id, -1.0)
-            if story_share < 0:
-                story_share = coverage[passage.story_id] = _story_share(corpus, passage.story_id, weights, total)
+        story_share = coverage.get(passage.story_id, 0.0)
         title = corpus.title_terms[passage.story_id]
         known = title | frozenset(q.terms)
         for i, terms in enumerate(corpus.sentence_terms[pid]):
@@ -176,10 +172,19 @@ def _holds_kind(q: Question, f: Focus, text: str, known: frozenset[str]) -> bool
     return cue(q.qtype, text, known)
 
 
-def _story_share(corpus: Corpus, story: str, weights: dict[str, float], total: float) -> float:
-    """The weighted share of the question's terms found anywhere in the story: with several stories
-    indexed, an unscoped question belongs to the one that holds what it asks about."""
-    return sum(w for term, w in weights.items() if corpus.story_holds(story, term)) / total
+def _story_shares(
+    corpus: Corpus, ranked: list[tuple[int, float]], weights: dict[str, float], total: float
+) -> dict[str, float]:
+    """Per story ranked, the weighted share of the question's terms found anywhere in it: with several
+    stories indexed, an unscoped question belongs to the one that holds what it asks about."""
+    stories = list(dict.fromkeys(corpus.passages[pid].story_id for pid, _ in ranked))
+    if len(stories) < 2:
+        return {}
+    shares = dict.fromkeys(stories, 0.0)
+    for term, w in weights.items():
+        for story, held in zip(stories, corpus.stories_hold(stories, term), strict=True):
+            shares[story] += w * held / total
+    return shares
 
 
 def _spelled_out(q: Question, term: str, text: str) -> bool:
@@ -224,7 +229,7 @@ def confidence(corpus: Corpus, q: Question, scored: list[_Scored]) -> float:
     for term, word in zip(q.terms, q.words, strict=True):
         if (
             rarity(word) >= KEY_RARITY
-            and not corpus.story_holds(passage.story_id, term)
+            and not corpus.stories_hold([passage.story_id], term)[0]
             and not _spelled_out(q, term, text)
         ):
             conf -= CONF_MISSING
