@@ -50,6 +50,7 @@ CONF_MISSING = 0.3  # a rare question word is nowhere in the story
 KEY_RARITY = 3.0  # a question word this rare in English (Zipf <= 4.5) should be in the story
 CONF_NO_CUE = 0.3  # a where/when/who/how-many question, and the best sentence holds nothing of that kind
 CONF_PREDICATE = 0.6  # the best sentence lacks the question's verb ("Who will *replace* Pompeo?")
+CONF_UNCOUNTED = 0.3  # "how many critics": the sentence names critics, and no number counts them
 PREDICATE_RARITY = 2.0  # ... unless the verb is a light one ("get", "make", "say": Zipf >= 5.5)
 
 # A sentence opening with a pronoun or a definite noun phrase ("The deal ...") refers back.
@@ -65,6 +66,7 @@ class _Scored:
     cue: bool
     predicate: bool  # the sentence holds the question's verb, or the question has none that matters
     counted: bool  # a number in the sentence counts what a "how many" question counts
+    uncounted: bool  # the sentence names what a "how many" question counts, and no number counts it
 
 
 def answer(corpus: Corpus, question: str, story: str | None = None, k: int = 3) -> Answer:
@@ -143,7 +145,7 @@ def _score_sentences(
                     held += w * max(PRONOUN_CREDIT if term in previous else 0.0, title_credit if term in title else 0.0)
             held /= total
             # an embedded question ("Did police say why?") is answered by a sentence reporting on it
-            counted = held > 0 and q.qtype == "number" and bool(f.counted) and counts(f.counted, text) is True
+            count = counts(f.counted, text) if q.qtype == "number" and f.counted else None
             has_cue = held > 0 and (echoes(q, text) or _holds_kind(q, f, text, known))
             has_verb = not verb_matters or f.predicate in present
             score = (
@@ -156,7 +158,7 @@ def _score_sentences(
                 + W_STORY * story_share
                 + W_PREDICATE * has_verb
             )
-            out.append(_Scored(pid, i, score, held, has_cue, has_verb, counted))
+            out.append(_Scored(pid, i, score, held, has_cue, has_verb, held > 0 and count is True, count is False))
     return out
 
 
@@ -223,6 +225,7 @@ def confidence(corpus: Corpus, q: Question, scored: list[_Scored]) -> float:
     text = passage.sentences[best.sentence].text
     conf = best.held + CONF_CUE * best.cue
     conf -= CONF_NO_CUE * (bool(q.qtype) and not best.cue)
+    conf -= CONF_UNCOUNTED * best.uncounted
     # "How many riders would the strike have affected?": "halted trains for 210,000 riders" counts
     # the riders; the verb is phrased otherwise, and the count says the sentence answers anyway
     conf -= CONF_PREDICATE * (not best.predicate and not best.counted)

@@ -120,7 +120,7 @@ def _predicate(words: list[str], lower: list[str], at: int) -> str:
     if first in _BE:
         run = _run(words, lower, at + 1)
         for w in reversed(run):
-            if _plain(w) and (_PARTICIPLE.search(w) or w in _IRREGULAR_PARTICIPLES):
+            if _plain(w) and (_PARTICIPLE.search(w) or w in _IRREGULAR_PARTICIPLES or w in _after_to(lower)):
                 return w
         return ""
     plain = [w for w in _run(words, lower, at) if _plain(w)]
@@ -128,6 +128,11 @@ def _predicate(words: list[str], lower: list[str], at: int) -> str:
         return ""
     # "who leads the union": the verb comes first; "which news outlet reported": after the wh-noun
     return plain[0] if at > 0 and lower[at - 1] in ("who", "whom") else plain[-1]
+
+
+def _after_to(lower: list[str]) -> set[str]:
+    """Words right after a catenative "to": "supposed to *start*" is a verb, whatever its ending."""
+    return {lower[i + 1] for i in range(1, len(lower) - 1) if lower[i] == "to" and lower[i - 1] in _CATENATIVE}
 
 
 def _run(words: list[str], lower: list[str], start: int) -> list[str]:
