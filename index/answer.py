@@ -8,9 +8,14 @@ sentence's subject, and a story's lead and a document's sentences are about its 
 the kind of thing asked for (a place, a date, a name, a number, a reason), the lead of the story
 (news puts the answer first), and the question's terms standing close together.
 
+Unscoped, a sentence also gets the share of the question its whole story holds, so an index of many
+stories answers from the one about what is asked.
+
 The answer is "the story doesn't say" when too little of the question's weight is in the best
-sentence and what it refers to; holding the kind of thing asked for counts in its favour, and a rare
-word of the question that appears nowhere in the story counts against it. The weights and the
+sentence and what it refers to; holding the kind of thing asked for counts in its favour. Against it
+count: a rare word of the question that appears nowhere in the story; the question's verb missing from
+the sentence (a story that names Pompeo does not say who will *replace* him, index/focus.py); nothing
+of the kind asked for; and, for "how many drivers", drivers named with no number counting them. The weights and the
 threshold were tuned on the development sets (`tools/tune_answer.py`).
 """
 
@@ -218,8 +223,10 @@ def _nearness(question_terms: tuple[str, ...], terms: tuple[str, ...]) -> float:
 
 def confidence(corpus: Corpus, q: Question, scored: list[_Scored]) -> float:
     """How sure the best sentence answers: the share of the question it holds, more if it holds the
-    kind of thing asked for, less if a rare word of the question is nowhere in its story. (A margin
-    to the runner-up was measured too and did not help on the development sets.)"""
+    kind of thing asked for, less if it does not, lacks the question's verb, names what a "how many"
+    question counts without counting it, or if a rare word of the question is nowhere in its story.
+    (A margin to the runner-up was measured too and did not help on the development sets; neither did
+    a penalty for every question term the story lacks, which paraphrase triggers.)"""
     best = scored[0]
     passage = corpus.passages[best.passage]
     text = passage.sentences[best.sentence].text
