@@ -205,6 +205,14 @@ class Corpus:
         with _cycle_collector_paused():
             return cls(load(path))
 
+    def stories_hold(self, stories: Sequence[str], term: str) -> list[bool]:
+        """Per story, is the term in its title or any of its passages? One binary search for them all,
+        no work proportional to a story's length."""
+        lo = np.fromiter((self.story_passages[s][0] for s in stories), dtype=np.int64, count=len(stories))
+        hi = np.fromiter((self.story_passages[s][-1] + 1 for s in stories), dtype=np.int64, count=len(stories))
+        in_text = self.ranker.holds(term, lo, hi).tolist()
+        return [held or term in self.title_terms[s] for s, held in zip(stories, in_text, strict=True)]
+
     def citation(self, passage: Passage) -> Citation:
         story = self.stories[passage.story_id]
         return Citation(story.id, story.title, passage.paragraph, story.credit, story.path)

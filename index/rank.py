@@ -120,6 +120,19 @@ class PassageRanker:
         lo, hi = self._span.get(term, (0, 0))
         return hi - lo
 
+    def holds(self, term: str, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Per range of passages lo[i] to hi[i] - 1 (a story's), does any hold the term? One binary
+        search of the term's postings for all the ranges."""
+        span = self._span.get(term)
+        if span is None:
+            return np.zeros(len(lo), dtype=bool)
+        posting = self._ids[span[0] : span[1]]
+        at = np.searchsorted(posting, lo)
+        inside = at < len(posting)
+        out = np.zeros(len(lo), dtype=bool)
+        out[inside] = posting[at[inside]] < hi[inside]
+        return out
+
     def idf(self, term: str) -> float:
         """The term's idf, as NonNegativeBM25 gives it; 0 for a term in no passage, as rank-bm25 does."""
         df = self.df(term)

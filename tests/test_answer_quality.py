@@ -163,3 +163,53 @@ A diaphragm pump moves liquid by flexing a rubber membrane back and forth inside
     answered, sentence = _top(corpus, "How does a diaphragm pump work?", "pump")
     assert answered
     assert sentence.startswith("A diaphragm pump moves liquid")
+
+
+def test_abstains_when_the_story_names_the_subject_but_not_what_is_asked(harbor: Corpus) -> None:
+    # Ortiz, the ferries and the terminal are in the story; buying, visiting, driving and selling are not
+    # (and these verbs are too common in English for the rare-word rule to miss them)
+    for question in (
+        "Who will buy the old diesel ferries?",
+        "When will Ortiz visit the terminal?",
+        "Who will drive the electric ferries?",
+        "Where will the diesel ferries be sold?",
+    ):
+        assert not answer(harbor, question, "harbor", 3).answered, question
+
+
+def test_a_how_many_question_wants_a_number_counting_its_noun(harbor: Corpus) -> None:
+    # the critics are named, but no number counts them; the ferries are counted
+    assert not answer(harbor, "How many critics were on the council?", "harbor", 3).answered
+    answered, sentence = _top(harbor, "How many ferries will be replaced?")
+    assert answered
+    assert "twelve diesel ferries" in sentence
+
+
+def test_a_count_of_the_asked_noun_answers_though_the_verb_is_phrased_otherwise(tmp_path: Path) -> None:
+    corpus = _corpus(
+        tmp_path,
+        storm="""Storm closes schools
+
+The storm closed schools across the county and kept about 12,000 pupils at home on Tuesday.
+Forecasters expect the wind to ease by the weekend.
+""",
+    )
+    # "affected" is not in the story, but "12,000 pupils" counts the pupils asked about
+    answered, sentence = _top(corpus, "How many pupils did the storm affect?", "storm")
+    assert answered
+    assert "12,000 pupils" in sentence
+
+
+def test_unscoped_questions_prefer_the_story_holding_the_questions_other_terms(tmp_path: Path) -> None:
+    corpus = _corpus(
+        tmp_path,
+        **{
+            "a-bus": "Transit update\n\nThe new service will start in June.\n\nThe buses were built in Spain.\n",
+            "b-ferry": "Harbour update\n\nThe new service will start in March.\n\nThe boats were built in Norway.\n",
+        },
+    )
+    # both stories say when "the new service" starts; only the ferry story has anything from Norway
+    result = answer(corpus, "When will the new service from Norway start?", None, 3)
+    assert result.best is not None
+    assert result.best.passage.story_id == "b-ferry"
+    assert "March" in result.best.sentence.text
