@@ -26,7 +26,7 @@ bot: install
 	$(BIN)/storybot serve
 
 lint: install
-	$(BIN)/ruff check bot index tests bench
+	$(BIN)/ruff check bot index tests bench tools
 	$(BIN)/mypy
 
 test: lint
