@@ -131,11 +131,12 @@ def burst(
                 chat = 1000 + n % chats
                 fake.message(BUNDLED[n % len(BUNDLED)], user_id=chat)
         start = time.perf_counter()
-        if not fake.wait_delivered("sendMessage", questions, within):
-            raise SystemExit(
-                f"bench: {argv[2]} answered {fake.delivered['sendMessage']} of {questions} questions "
-                f"in {within:.0f} s; its log:\n{_tail(log)}"
-            )
+        while not fake.wait_delivered("sendMessage", questions, 0.5):
+            if proc.poll() is not None or time.perf_counter() - start > within:  # died, or stuck
+                raise SystemExit(
+                    f"bench: {argv[2]} answered {fake.delivered['sendMessage']} of {questions} questions "
+                    f"(exit code {proc.poll()}); its log:\n{_tail(log)}"
+                )
         seconds = time.perf_counter() - start
         cpu = (cpu_seconds(proc.pid) - cpu_before) / seconds
         server_cpu = (time.process_time() - server_before) / seconds
