@@ -31,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sentences", type=int, default=50, help="sentences per synthetic story (default 50)")
     parser.add_argument("--questions", type=int, default=300, help="questions on the synthetic corpus (default 300)")
     parser.add_argument("--rounds", type=int, default=15, help="cold-start runs of each command (default 15)")
+    parser.add_argument("--bot-questions", type=int, default=2000, help="questions in each bot burst (default 2000)")
+    parser.add_argument("--bot-chats", type=int, default=200, help="chats they come from (default 200)")
+    parser.add_argument("--bot-rounds", type=int, default=3, help="bursts for each bot (default 3)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the table (default {RESULTS})")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md's Performance section")
     args = parser.parse_args(argv)
@@ -44,7 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         step(f"cold start, {args.rounds} alternating runs each")
         question = questions.BUNDLED[0]
         report.cold = coldstart.measure(bundled_index, ROOT / "stories", work / "cwd", question, args.rounds)
-        report.throughput = throughput.measure(bundled_index, work)
+        step(
+            f"bot throughput: {args.bot_questions} questions from {args.bot_chats} chats, "
+            f"{args.bot_rounds} bursts each for storybot serve and two echo bots"
+        )
+        report.throughput = throughput.measure(
+            bundled_index, work / "bots", args.bot_questions, args.bot_chats, args.bot_rounds
+        )
     text = report.markdown()
     print("\n" + text)
     args.out.write_text(text, encoding="utf-8")

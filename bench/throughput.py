@@ -1,30 +1,241 @@
-"""Issue 5, item 4: bot throughput. NOT MEASURED YET - this is the hook for it.
+"""Issue 5, item 4: bot throughput, questions answered per second through a real `storybot serve` process.
 
-What it is to measure: questions answered per second through `storybot serve` against the loopback Bot
-API server (tests' fake Telegram server on 127.0.0.1), with flood and per-user limits off
-(STORYBOT_MAX_SENDS_PER_SECOND=0, STORYBOT_USER_QUESTIONS_PER_MINUTE=0), against a bare
-python-telegram-bot echo bot on the same server in the same run (the ceiling). Target: storybot at least
-0.7x the echo bot; answering must not hold the event loop.
+Each round starts a fresh loopback Bot API server (tests/fake_bot_api.py), starts the bot as its own
+process against it, waits until it polls, then injects a burst of questions from many private chats at
+once and times until the server has received a sendMessage for every one. Flood and per-user limits
+are off (STORYBOT_MAX_SENDS_PER_SECOND=0, STORYBOT_USER_QUESTIONS_PER_MINUTE=0). The same burst goes to
+a bare python-telegram-bot echo bot (bench/echo_bot.py), on PTB's defaults and again handling updates as
+concurrently as storybot; the faster of the two is the ceiling. The bots take turns, each first in turn,
+and medians are reported. The server's CPU is measured during every burst and the server alone is
+timed too, to show it is not what limits the bots.
 
-It needs `storybot serve` and the loopback Bot API server, which the Telegram bot's helper is building.
-To add it: make `measure` start the server, run the echo bot then storybot against it (each fed the same
-burst of updates), and return a Throughput. `python -m bench` prints whatever `measure` returns and
-prints "not measured" while it returns None.
+What limits storybot here (profiled with py-spy and cProfile, 2026-11-28): python-telegram-bot's CPU per
+Bot API call, most of it in httpx and httpcore, whose pool checks every open connection on every request,
+and storybot makes two calls a question, the typing action and the answer. In one-off runs with the bot
+patched, skipping the typing action gave 366 questions/s against 389 for the echo bot at the same
+concurrency (0.94x) and 652 on PTB's defaults; sending it concurrently with the answer was slower (180/s:
+more connections open at once). Answering itself is under a tenth of the bot's CPU.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+from bench.questions import BUNDLED
+from tests.fake_bot_api import FakeBotAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "424242:bench-token-for-the-loopback-server"  # noqa: S105 - the loopback fake's, no secret
+POLL_SECONDS = "1"  # long-poll timeout of both bots: a burst ends a poll at once, so it only matters idle
+
+
+@dataclass(frozen=True, slots=True)
+class Burst:
+    per_second: float
+    cpu: float  # the bot process's CPU seconds over the burst's wall seconds (1.0 = one core busy)
+    calls: int  # Bot API calls the bot made during the burst, sendMessage included
+    server_cpu: float  # the same for this process, where the fake server's threads run
 
 
 @dataclass(frozen=True, slots=True)
 class Throughput:
-    storybot_per_second: float
-    echo_per_second: float
+    storybot_per_second: float  # medians of the rounds
+    echo_per_second: float  # the bare echo bot: python-telegram-bot's defaults
     questions: int
+    chats: int = 0
+    rounds: int = 0
+    echo_concurrent_per_second: float = 0.0  # the echo bot handling updates as concurrently as storybot
+    concurrency: int = 0  # storybot's concurrent updates
+    storybot_runs: tuple[float, ...] = ()
+    echo_runs: tuple[float, ...] = ()
+    echo_concurrent_runs: tuple[float, ...] = ()
+    storybot_cpu: float = 0.0  # medians, as in Burst
+    echo_cpu: float = 0.0
+    server_cpu: float = 0.0  # the most the server used in any burst, of one core
+    storybot_calls_per_question: float = 0.0
+    server_per_second: float = 0.0  # the fake server alone, sendMessage calls a second
+
+    @property
+    def ceiling(self) -> float:
+        """The faster echo bot: what python-telegram-bot itself reaches on this server."""
+        return max(self.echo_per_second, self.echo_concurrent_per_second)
 
 
-def measure(index: Path, workdir: Path) -> Throughput | None:
-    """Questions per second through `storybot serve` and through the echo bot; None until written."""
-    return None
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
+    env["PYTHONPATH"] = str(ROOT)
+    env["TELEGRAM_BOT_TOKEN"] = TOKEN
+    return {**env, **extra}
+
+
+def storybot_command(index: Path, stories: Path) -> Callable[[str], tuple[list[str], dict[str, str]]]:
+    def command(base_url: str) -> tuple[list[str], dict[str, str]]:
+        env = _clean_env(
+            TELEGRAM_BASE_URL=base_url,
+            STORYBOT_INDEX_PATH=str(index),
+            STORYBOT_STORIES_DIR=str(stories),
+            STORYBOT_MAX_SENDS_PER_SECOND="0",
+            STORYBOT_USER_QUESTIONS_PER_MINUTE="0",
+        )
+        return [sys.executable, "-m", "bot.cli", "serve", "--poll-timeout", POLL_SECONDS], env
+
+    return command
+
+
+def echo_command(concurrency: int | None) -> Callable[[str], tuple[list[str], dict[str, str]]]:
+    def command(base_url: str) -> tuple[list[str], dict[str, str]]:
+        extra = [] if concurrency is None else [str(concurrency)]
+        return [sys.executable, "-m", "bench.echo_bot", base_url, *extra], _clean_env()
+
+    return command
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds of a running process (Linux /proc; 0 where there is none)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def burst(
+    command: Callable[[str], tuple[list[str], dict[str, str]]],
+    workdir: Path,
+    questions: int,
+    chats: int,
+    within: float = 300.0,
+) -> Burst:
+    """One round: a fresh server and bot process, one burst of `questions` from `chats` chats."""
+    fake = FakeBotAPI(token=TOKEN).start()
+    argv, env = command(fake.base_url)
+    workdir.mkdir(parents=True, exist_ok=True)  # no .env there: the bot reads only the environment above
+    log = workdir / "bot.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(argv, cwd=workdir, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        _wait_polling(fake, proc, log)
+        calls_before = len(fake.calls)
+        cpu_before, server_before = cpu_seconds(proc.pid), time.process_time()
+        with fake.burst():  # interleaved, as a busy moment looks: chat 1, 2, ..., then 1 again
+            for n in range(questions):
+                chat = 1000 + n % chats
+                fake.message(BUNDLED[n % len(BUNDLED)], user_id=chat)
+        start = time.perf_counter()
+        while not fake.wait_delivered("sendMessage", questions, 0.5):
+            if proc.poll() is not None or time.perf_counter() - start > within:  # died, or stuck
+                raise SystemExit(
+                    f"bench: {argv[2]} answered {fake.delivered['sendMessage']} of {questions} questions "
+                    f"(exit code {proc.poll()}); its log:\n{_tail(log)}"
+                )
+        seconds = time.perf_counter() - start
+        cpu = (cpu_seconds(proc.pid) - cpu_before) / seconds
+        server_cpu = (time.process_time() - server_before) / seconds
+        calls = len(fake.calls) - calls_before
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        fake.stop()
+    _check_answers(fake, questions, chats)
+    return Burst(questions / seconds, cpu, calls, server_cpu)
+
+
+def _wait_polling(fake: FakeBotAPI, proc: subprocess.Popen[bytes], log: Path, within: float = 60.0) -> None:
+    deadline = time.monotonic() + within
+    while not any(c.method == "getUpdates" for c in list(fake.calls)):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit(f"bench: the bot never polled (exit code {proc.poll()}); its log:\n{_tail(log)}")
+        time.sleep(0.02)
+    time.sleep(0.3)  # the Application starts handling right after polling starts
+
+
+def _check_answers(fake: FakeBotAPI, questions: int, chats: int) -> None:
+    """Every chat got exactly its questions' answers, and no send failed."""
+    sends = [c for c in fake.calls if c.method == "sendMessage"]
+    failed = [c for c in sends if c.status != 200]
+    per_chat = Counter(int(c.params["chat_id"]) for c in sends if c.status == 200)
+    expected = Counter(1000 + n % chats for n in range(questions))
+    if failed or per_chat != expected:
+        raise SystemExit(f"bench: answers went astray: {len(failed)} sends failed, per chat {dict(per_chat)}")
+
+
+def _tail(log: Path, lines: int = 20) -> str:
+    return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def server_alone(count: int = 4000, concurrency: int = 8) -> float:
+    """sendMessage calls a second the fake server answers to a client in another process, no bot involved."""
+    fake = FakeBotAPI(token=TOKEN).start()
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.fake_load", fake.base_url, TOKEN, str(count), str(concurrency)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env=_clean_env(),
+            check=True,
+        )
+    finally:
+        fake.stop()
+    rate: float = json.loads(out.stdout)["per_second"]
+    return rate
+
+
+def measure(
+    index: Path, workdir: Path, questions: int = 2000, chats: int = 200, rounds: int = 3, stories: Path | None = None
+) -> Throughput:
+    """Rotate storybot and the two echo bots, each first in turn, `rounds` bursts each; medians of the rates."""
+    from bot.telegram import CONCURRENT_UPDATES  # imports telegram: only when measuring
+
+    bots = {
+        "storybot": storybot_command(index, stories or ROOT / "stories"),
+        "echo": echo_command(None),
+        f"echo-{CONCURRENT_UPDATES}": echo_command(CONCURRENT_UPDATES),
+    }
+    names = list(bots)
+    runs: dict[str, list[Burst]] = {name: [] for name in names}
+    for i in range(rounds):
+        for name in names[i % 3 :] + names[: i % 3]:
+            result = burst(bots[name], workdir / f"{name}-{i}", questions, chats)
+            print(
+                f"bench:   {name}: {result.per_second:.0f} questions/s, CPU {result.cpu:.2f} of a core, "
+                f"{result.calls / questions:.2f} API calls a question; server CPU {result.server_cpu:.2f}",
+                file=sys.stderr,
+                flush=True,
+            )
+            runs[name].append(result)
+    story, echo, echo_concurrent = (runs[name] for name in names)
+
+    def rates(bursts: list[Burst]) -> tuple[float, ...]:
+        return tuple(b.per_second for b in bursts)
+
+    return Throughput(
+        storybot_per_second=statistics.median(rates(story)),
+        echo_per_second=statistics.median(rates(echo)),
+        questions=questions,
+        chats=chats,
+        rounds=rounds,
+        echo_concurrent_per_second=statistics.median(rates(echo_concurrent)),
+        concurrency=CONCURRENT_UPDATES,
+        storybot_runs=rates(story),
+        echo_runs=rates(echo),
+        echo_concurrent_runs=rates(echo_concurrent),
+        storybot_cpu=statistics.median(b.cpu for b in story),
+        echo_cpu=statistics.median(b.cpu for b in echo),
+        server_cpu=max(b.server_cpu for b in story + echo + echo_concurrent),
+        storybot_calls_per_question=statistics.median(b.calls / questions for b in story),
+        server_per_second=server_alone(max(questions, 400)),
+    )

@@ -56,6 +56,7 @@ COMMANDS = [
     ("source", "the story's title, source and size"),
     ("help", "how to ask"),
 ]
+CONCURRENT_UPDATES = 32  # updates handled at once: a send waiting out a 429 must not hold up other chats
 HELP = (
     "Ask me a question about the news stories I hold and I reply with the passage that answers it, "
     "the key sentence in bold, and where it comes from. If the story doesn't say, I tell you so.\n\n"
@@ -95,7 +96,7 @@ def build_application(settings: Settings, poll_timeout: float = 25.0) -> Applica
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_base_url)
         .rate_limiter(RetryingLimiter(settings.max_sends_per_second))
-        .concurrent_updates(32)  # a send waiting out a 429 must not hold up other chats
+        .concurrent_updates(CONCURRENT_UPDATES)
         # slack on top of the poll timeout: a long poll silent past both is a stall, and is retried
         .get_updates_read_timeout(min(10.0, max(2.0, poll_timeout)))
         .post_init(_post_init)

@@ -11,7 +11,9 @@ import itertools
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -48,10 +50,12 @@ class FakeBotAPI:
     token: str = "123456:TEST-token-for-the-fake"
     username: str = BOT_USERNAME
     calls: list[Call] = field(default_factory=list)
+    delivered: Counter[str] = field(default_factory=Counter)  # successful calls per method
     _updates: list[dict[str, Any]] = field(default_factory=list)
     _faults: dict[str, list[Fault]] = field(default_factory=dict)
     _messages: dict[tuple[int, int], dict[str, Any]] = field(default_factory=dict)
     _cond: threading.Condition = field(default_factory=threading.Condition)
+    _delivery: threading.Condition = field(default_factory=threading.Condition)  # apart: not waking long polls
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
     _closed: bool = False
 
@@ -62,6 +66,9 @@ class FakeBotAPI:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, as Telegram's servers do
+            # headers and body go out in two writes: with Nagle on, the body waits for the client's
+            # delayed ACK, 40 ms a call on Linux loopback
+            disable_nagle_algorithm = True
 
             def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
                 api._handle(self)
@@ -71,8 +78,11 @@ class FakeBotAPI:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+            request_queue_size = 128  # the stdlib's 5 resets connections when a bot opens dozens at once
+
+        self._server = Server(("127.0.0.1", 0), Handler)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         return self
@@ -96,6 +106,12 @@ class FakeBotAPI:
             self._updates.append(update)
             self._cond.notify_all()
         return update
+
+    @contextmanager
+    def burst(self) -> Iterator[None]:
+        """Updates pushed inside arrive together: no getUpdates sees only part of them."""
+        with self._cond:
+            yield
 
     def user(self, user_id: int) -> dict[str, Any]:
         return {"id": user_id, "is_bot": False, "first_name": f"User{user_id}", "language_code": "en"}
@@ -174,6 +190,17 @@ class FakeBotAPI:
             if chat_id is None or c.result["chat"]["id"] == chat_id
         ]
 
+    def wait_delivered(self, method: str, count: int, within: float) -> bool:
+        """Block (in a thread, not the event loop) until `count` calls of `method` have succeeded."""
+        deadline = time.monotonic() + within
+        with self._delivery:
+            while self.delivered[method] < count:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._delivery.wait(left)
+        return True
+
     async def wait_for(self, check: Callable[[], Any], within: float = 10.0) -> Any:
         deadline = time.monotonic() + within
         while time.monotonic() < deadline:
@@ -211,6 +238,10 @@ class FakeBotAPI:
             status, payload = self._answer(method, params)
         call.result = payload.get("result")
         call.status = status
+        if status == 200:
+            with self._delivery:
+                self.delivered[method] += 1
+                self._delivery.notify_all()
         data = json.dumps(payload).encode()
         try:
             request.send_response(status)
@@ -266,6 +297,7 @@ class FakeBotAPI:
         if len(plain.encode("utf-16-le")) // 2 > 4096:
             return 400, {"ok": False, "error_code": 400, "description": "Bad Request: message is too long"}
         chat_id = int(p["chat_id"])
+        msg: dict[str, Any]
         if method == "sendMessage":
             chat = self.chat(chat_id, "private" if chat_id > 0 else "supergroup")
             msg = {"message_id": next(self._ids), "date": int(time.time()), "chat": chat, "from": self._bot_user()}

@@ -10,6 +10,7 @@ import pytest
 from bench.coldstart import ColdStart
 from bench.report import README_END, README_START, Report
 from bench.stats import Latency, percentile
+from bench.throughput import Throughput
 
 
 def report(answer_p99: float = 0.004, cold: float = 0.28) -> Report:
@@ -56,3 +57,27 @@ def test_readme_section_is_replaced_in_place(tmp_path: Path) -> None:
     assert "old" not in text
     assert f"{README_START}\nNEW TABLE\n{README_END}" in text
     assert text.endswith("## After\n")
+
+
+def throughput(storybot: float) -> Throughput:
+    return Throughput(
+        storybot_per_second=storybot,
+        echo_per_second=800.0,
+        questions=2000,
+        chats=200,
+        rounds=3,
+        echo_concurrent_per_second=400.0,
+        concurrency=32,
+        storybot_runs=(storybot, storybot, storybot),
+        storybot_calls_per_question=2.0,
+        server_per_second=1300.0,
+    )
+
+
+@pytest.mark.parametrize(("storybot", "ratio", "verdict"), [(200.0, "0.25x", "**no**"), (600.0, "0.75x", "yes")])
+def test_bot_throughput_is_judged_against_the_faster_echo_bot(storybot: float, ratio: str, verdict: str) -> None:
+    r = report()
+    r.throughput = throughput(storybot)
+    row = next(line for line in r.markdown().splitlines() if line.startswith("| storybot (answer"))
+    assert f"| {storybot:.0f} | {ratio} |" in row
+    assert row.endswith(f"| {verdict} |")
