@@ -42,6 +42,7 @@ from bot.limits import LRU, KeyedLock, UserRateLimit, Verdict
 from bot.render import cap_lines, source_html, stories_html, text_html
 from bot.replies import EXPIRED, Replies, Reply, addressed_question
 from bot.retry import RetryingLimiter
+from bot.watchdog import PollWatch
 from index.service import AnswerService, UnknownStoryError
 
 log = logging.getLogger("storybot.telegram")
@@ -83,8 +84,13 @@ def state(context: Context) -> BotState:
     return value
 
 
-def build_application(settings: Settings, poll_timeout: float = 25.0) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The Application `storybot serve` runs; the token must be set."""
+def build_application(
+    settings: Settings, polls: PollWatch | None = None, send_timeout: float = 20.0
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application `storybot serve` runs; the token must be set. `polls` is the connection getUpdates
+    uses (its read timeout is the slack on top of the poll timeout: a long poll silent past both is
+    abandoned and polled again). Sends wait `send_timeout` for Telegram's reply: long, because a send
+    whose reply never comes is not repeated (bot/retry.py says why)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     # Opt in to PTB 23's timedelta periods now: otherwise every 429 raises a deprecation warning
@@ -96,8 +102,8 @@ def build_application(settings: Settings, poll_timeout: float = 25.0) -> Applica
         .base_url(settings.telegram_base_url)
         .rate_limiter(RetryingLimiter(settings.max_sends_per_second))
         .concurrent_updates(32)  # a send waiting out a 429 must not hold up other chats
-        # slack on top of the poll timeout: a long poll silent past both is a stall, and is retried
-        .get_updates_read_timeout(min(10.0, max(2.0, poll_timeout)))
+        .get_updates_request(polls or PollWatch(read_timeout=10.0))
+        .read_timeout(send_timeout)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -268,8 +274,15 @@ async def inline(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log a handler's failure; the user's next question is unaffected."""
-    log.error("error while handling an update: %s", context.error, exc_info=context.error)
+    """Log a handler's failure; the user's next question is unaffected. Telegram refusing or not
+    answering a call (a user who blocked the bot, a send that timed out) is one line, not a bug's traceback."""
+    error = context.error
+    chat = update.effective_chat if isinstance(update, Update) else None
+    where = f" in chat {chat.id}" if chat else ""
+    if isinstance(error, TelegramError):
+        log.warning("could not answer an update%s: %s", where, error)
+    else:
+        log.error("error while handling an update%s: %s", where, error, exc_info=error)
 
 
 # ---- the shared steps ----

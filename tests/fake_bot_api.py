@@ -22,6 +22,7 @@ from tests.telegram_html import check_telegram_html
 BOT_ID = 7000001
 BOT_USERNAME = "story_test_bot"
 MAX_POLL = 5.0  # the fake never holds a long poll longer than this
+DROPPED = -1  # the status of a call whose connection the fake closed without replying
 _STRING_PARAMS = {"text", "query", "callback_query_id", "inline_query_id", "parse_mode", "action", "url"}
 _STRING_PARAMS |= {"secret_token", "next_offset", "cache_time_str"}
 
@@ -33,6 +34,8 @@ class Fault:
     delay: float = 0.0
     description: str = ""
     when: str = ""  # only for calls whose parameters contain this text
+    trickle: bool = False  # the reply dribbles in a byte at a time for `delay` seconds: no read ever times out
+    drop: bool = False  # the connection is closed without a reply, and the call is not acted on
 
 
 @dataclass
@@ -201,7 +204,12 @@ class FakeBotAPI:
             fault = next((f for f in faults if f.when in json.dumps(params, ensure_ascii=False)), None)
             if fault:
                 faults.remove(fault)
-        if fault and fault.delay:
+        if fault and fault.drop:
+            call.status = DROPPED
+            request.close_connection = True
+            return
+        trickled = bool(fault and fault.trickle) and self._trickle(request, fault.delay if fault else 0)
+        if fault and fault.delay and not fault.trickle:
             time.sleep(fault.delay)
         if prefix != f"/bot{self.token}":
             status, payload = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
@@ -213,6 +221,9 @@ class FakeBotAPI:
         call.status = status
         data = json.dumps(payload).encode()
         try:
+            if trickled:
+                request.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+                return
             request.send_response(status)
             request.send_header("Content-Type", "application/json")
             request.send_header("Content-Length", str(len(data)))
@@ -220,6 +231,22 @@ class FakeBotAPI:
             request.wfile.write(data)
         except OSError:  # the client gave up (a timeout): nothing to answer
             pass
+
+    def _trickle(self, request: BaseHTTPRequestHandler, seconds: float) -> bool:
+        """Start a chunked 200 reply and dribble JSON whitespace into it for `seconds`; the rest follows."""
+        try:
+            request.send_response(200)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Transfer-Encoding", "chunked")
+            request.end_headers()
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline and not self._closed:
+                request.wfile.write(b"1\r\n \r\n")
+                request.wfile.flush()
+                time.sleep(0.2)
+        except OSError:  # the client gave up
+            pass
+        return True
 
     def _answer(self, method: str, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getMe":

@@ -128,12 +128,35 @@ async def test_retries_are_bounded_in_time() -> None:
     assert call.calls == 1
 
 
-@pytest.mark.parametrize("error", [TimedOut(), BadRequest("message is too long")])
-async def test_timeouts_and_bad_requests_are_not_retried(error: Exception) -> None:
+def timed_out(cause: Exception | None) -> TimedOut:
+    """TimedOut as PTB raises it: `raise TimedOut from <httpx error>`."""
+    error = TimedOut()
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        timed_out(httpx.ReadTimeout("no reply")),  # sent: Telegram may have acted on it
+        timed_out(None),
+        BadRequest("message is too long"),
+    ],
+)
+async def test_timeouts_waiting_for_the_reply_and_bad_requests_are_not_retried(error: Exception) -> None:
     call = Flaky(error)
     with pytest.raises(type(error)):
         await run(RetryingLimiter(0, first_backoff=0), call)
     assert call.calls == 1
+
+
+@pytest.mark.parametrize(
+    "cause", [httpx.ConnectTimeout("connect"), httpx.PoolTimeout("pool"), httpx.WriteTimeout("write")]
+)
+async def test_timeouts_before_the_request_got_out_are_retried(cause: Exception) -> None:
+    call = Flaky(timed_out(cause))
+    assert await run(RetryingLimiter(0, first_backoff=0), call) == {"ok": True}
+    assert call.calls == 2
 
 
 @pytest.fixture
