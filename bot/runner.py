@@ -66,6 +66,8 @@ class _Run:
         self.secrets = secrets_of(token)
         self.host = urlparse(settings.telegram_base_url).netloc
         self.initialized = False
+        for name in ("telegram.ext", "telegram.ext.Updater"):  # filters do not apply to child loggers
+            logging.getLogger(name).addFilter(_not_reported_here)
 
     async def start(self) -> None:
         app = self.app
@@ -129,8 +131,6 @@ class _Run:
     def on_poll_error(self, exc: TelegramError) -> None:
         if isinstance(exc, Conflict):
             print(f"storybot: {CONFLICT}", file=sys.stderr)
-            # the last getUpdates on the way out meets the same 409; its traceback would only confuse
-            logging.getLogger("telegram.ext.Updater").addFilter(_not_conflict)
             self.exit_code = EXIT_CONFLICT
             self.stop.set()
         else:
@@ -178,5 +178,7 @@ class _Run:
         return [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
 
 
-def _not_conflict(record: logging.LogRecord) -> bool:
-    return not (record.exc_info and isinstance(record.exc_info[1], Conflict))
+def _not_reported_here(record: logging.LogRecord) -> bool:
+    """PTB logs a rejected token, and the 409 of the last getUpdates on the way out, with a traceback;
+    the runner says each in one line, and the tracebacks would only confuse."""
+    return not (record.exc_info and isinstance(record.exc_info[1], Conflict | InvalidToken))
