@@ -46,7 +46,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--stall-limit",
         type=float,
-        help="exit (code 4) when no long poll has started or ended for this many seconds (default: poll timeout + 70)",
+        help="exit (code 4) when no long poll started or ended for this long (default: one whole poll + 60 s, 95 s)",
     )
     p.add_argument(
         "--send-timeout",

@@ -14,6 +14,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotAPI
+from tests.storybot_run import one_line_error, run
 
 CANARY = "424242:CANARY-secret-do-not-print"
 SUMMIT = "where is the third summit?"
@@ -88,6 +89,35 @@ def test_a_rejected_token_is_one_line_exit_2_never_echoed_even_at_debug(
     assert code == 2
     assert output.strip().splitlines()[-1] == "storybot: Telegram rejected the bot token"
     assert_clean(output)
+
+
+def test_a_rejected_token_at_the_default_log_level_is_exactly_one_line(
+    index_path: Path, stories_dir: Path, tmp_path: Path
+) -> None:
+    other = FakeBotAPI(token="111:another-token").start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            cwd=tmp_path,
+            env={
+                **env,
+                "PYTHONPATH": str(ROOT),
+                "TELEGRAM_BOT_TOKEN": CANARY,
+                "TELEGRAM_BASE_URL": other.base_url,
+                "STORYBOT_INDEX_PATH": str(index_path),
+                "STORYBOT_STORIES_DIR": str(stories_dir),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        other.stop()
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["storybot: Telegram rejected the bot token"]
+    assert r.stdout == ""
+    assert [c.method for c in other.calls] == ["getMe"]  # it asked Telegram, and stopped at the answer
 
 
 def test_a_damaged_index_is_one_line_and_exit_2(fake: FakeBotAPI, stories_dir: Path, tmp_path: Path) -> None:
@@ -263,3 +293,16 @@ def test_index_ask_and_chat_never_import_telegram_or_httpx(tmp_path: Path, stori
     )
     assert r.returncode == 0, r.stderr
     assert "LOADED []" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--stall-limit", "20"), "--stall-limit must be longer than one long poll (35 s)"),
+        (("--send-timeout", "0"), "must be positive"),
+    ],
+)
+def test_timeouts_that_cannot_work_are_one_line(args: tuple[str, ...], expected: str, tmp_path: Path) -> None:
+    line = one_line_error(run("serve", *args, cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": CANARY}))
+    assert expected in line
+    assert CANARY not in line
