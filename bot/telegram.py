@@ -36,12 +36,14 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.limits import LRU, KeyedLock, UserRateLimit, Verdict
 from bot.render import cap_lines, source_html, stories_html, text_html
 from bot.replies import EXPIRED, Replies, Reply, addressed_question
 from bot.retry import RetryingLimiter
+from bot.updates import TolerantBot
 from bot.watchdog import PollWatch
 from index.service import AnswerService, UnknownStoryError
 
@@ -96,14 +98,17 @@ def build_application(
     # Opt in to PTB 23's timedelta periods now: otherwise every 429 raises a deprecation warning
     # inside the request, which turns into a lost answer wherever warnings are errors.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    bot = TolerantBot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        request=HTTPXRequest(connection_pool_size=256, read_timeout=send_timeout),
+        get_updates_request=polls or PollWatch(read_timeout=10.0),
+        rate_limiter=RetryingLimiter(settings.max_sends_per_second),
+    )
     app = (
         Application.builder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_base_url)
-        .rate_limiter(RetryingLimiter(settings.max_sends_per_second))
+        .bot(bot)
         .concurrent_updates(32)  # a send waiting out a 429 must not hold up other chats
-        .get_updates_request(polls or PollWatch(read_timeout=10.0))
-        .read_timeout(send_timeout)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()

@@ -95,3 +95,17 @@ async def test_an_anonymous_admins_question_in_a_group_is_answered(
         assert SUMMIT_SENTENCE in sent.result["text"]
         assert sent.params["chat_id"] == GROUP["chat_id"]
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+async def test_an_update_the_library_cannot_read_is_skipped_not_fetched_forever(
+    fake: FakeBotAPI, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with running_bot(fake, settings):
+        poll = fake.poll_update()["poll"]
+        del poll["options"][0]["persistent_id"]  # as an older self-hosted Bot API server sends it
+        fake.message(SUMMIT, user_id=42)  # in the same batch: it must not be lost with it
+        sent = (await fake.wait_sent(1))[0]
+        assert SUMMIT_SENTENCE in sent.result["text"]
+    skipped = [r.getMessage() for r in caplog.records if r.name == "storybot.updates"]
+    assert len(skipped) == 1
+    assert "could not be read" in skipped[0]

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot import redact
@@ -186,6 +187,9 @@ async def test_the_token_never_reaches_the_log_even_from_httpx_at_debug(log_outp
             await client.post(f"{fake.base_url}{CANARY}/getMe")
         log = logging.getLogger("storybot.test")
         log.debug("token %s and its secret %s", CANARY, CANARY.split(":")[1])
+        bot = Bot(CANARY)
+        assert CANARY in repr(bot)  # PTB's repr shows the token ...
+        log.debug("the bot: %r, in a container: %r", bot, {"bot": bot})  # ... the log never does
         try:
             raise ValueError(f"bad url https://api.telegram.org/bot{CANARY}/getMe")
         except ValueError:
