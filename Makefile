@@ -32,7 +32,7 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
-# 10,000 questions through the loopback Bot API to a `storybot serve` process (about 2.5 minutes on
+# 10,000 questions through the loopback Bot API to a `storybot serve` process (1.5 to 2.5 minutes on
 # 2 cores): all answered, resident memory at the end within 10% of that after the first 1,000.
 # Not in `make test`, which it would more than double.
 soak: install
