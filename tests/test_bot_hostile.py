@@ -89,6 +89,8 @@ hostile_text = st.lists(
 ).map("".join)
 
 
+EXAMPLES = 40
+
 # in a story file: no NUL, and control characters now and then, or the file is binary and skipped
 # (tests/test_read.py has those)
 story_text = st.lists(
@@ -103,14 +105,17 @@ story_text = st.lists(
 ).map(" summit talk ".join)  # words between the pieces keep most files under 5% control bytes
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(title=story_text, body=story_text, repeat=st.integers(1, 60))
 def test_hostile_story_text_gives_valid_replies(title: str, body: str, repeat: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "stories"
         folder.mkdir()
         # written as bytes a file could hold: lone surrogates become invalid UTF-8
-        story = f"{title}\n\n{LEAD}\n\n{LEAD} {body * repeat} {LEAD}\n\n{LEAD} {body}\n"
+        story = (
+            f"{title}\n\n{LEAD}\n\nOfficials in Seoul said {body * repeat} the meeting would run for two days.\n\n"
+            f"A spokesman for the ministry added that {body} the talks had gone well so far.\n"
+        )
         data = story.encode("utf-8", "surrogatepass")
         try:
             decode(data)

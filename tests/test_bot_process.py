@@ -262,6 +262,7 @@ async def test_sighup_swaps_in_a_rebuilt_index(
             proc.kill()
     assert code == 0
     assert_clean(output)
+    assert "HTTP Request" not in output  # a request line per poll is for DEBUG only
 
 
 IMPORTS_CHECK = """
