@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install index chat bot test lint bench eval clean
+.PHONY: install index chat bot test lint soak bench eval clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "storybot needs Python 3.11 or newer on PATH"; exit 2; }
@@ -31,6 +31,12 @@ lint: install
 
 test: lint
 	$(BIN)/pytest
+
+# 10,000 questions through the loopback Bot API to a `storybot serve` process (1.5 to 2.5 minutes on
+# 2 cores): all answered, resident memory at the end within 10% of that after the first 1,000.
+# Not in `make test`, which it would more than double.
+soak: install
+	STORYBOT_SOAK=1 $(BIN)/pytest -s -p no:cacheprovider tests/test_bot_soak.py
 
 bench: install
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'

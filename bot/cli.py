@@ -122,8 +122,10 @@ def settings_for(args: argparse.Namespace) -> Settings:
     logging.basicConfig(
         level=settings.log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    logging.getLogger("httpcore").setLevel(logging.WARNING)
+    # a request line per long poll is noise, except when debugging (the token in the URL is masked)
+    http_level = logging.DEBUG if settings.log_level == "DEBUG" else logging.WARNING
+    logging.getLogger("httpx").setLevel(http_level)
+    logging.getLogger("httpcore").setLevel(http_level)
     if settings.log_level != "DEBUG":  # the HTML extractor warns about every page part it discards
         for noisy in ("trafilatura", "htmldate", "courlan"):
             logging.getLogger(noisy).setLevel(logging.ERROR)

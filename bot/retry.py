@@ -2,6 +2,16 @@
 
 python-telegram-bot retries nothing by itself unless its AIORateLimiter is on, and then only 429s;
 a send that meets a 5xx is lost. Every request but getUpdates passes through here.
+
+The Bot API has no idempotency key, so what is retried is decided by whether Telegram can have acted
+on the request. A 429 or a 5xx is Telegram saying it did not; a request that never got out (no
+connection, no free connection in the pool, a body that could not be written) cannot have arrived.
+Those are retried. A request sent whose reply did not come in time may well have been delivered
+(python-telegram-bot issues #1045 and #3937: timed-out sends that arrived, and were duplicated by
+retries), so it is not sent again: the bot delivers at most once rather than answer twice, and waits
+long for the reply (`--send-timeout`, 20 s) so that this needs a connection that is truly gone.
+A connection Telegram closes without replying is retried: in practice that is a kept-alive
+connection closed by the server just as the request went out, before it was read.
 """
 
 from __future__ import annotations
@@ -12,6 +22,7 @@ import time
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+import httpx
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.ext import AIORateLimiter, BaseRateLimiter
 
@@ -22,12 +33,20 @@ NOT_RETRIED = frozenset({"sendChatAction"})
 
 JSON = bool | dict[str, Any] | list[dict[str, Any]]
 
+# timeouts before the request reached Telegram: a body not fully written cannot be acted on
+_NOT_SENT = (httpx.ConnectTimeout, httpx.PoolTimeout, httpx.WriteTimeout)
+
+
+def never_sent(exc: TimedOut) -> bool:
+    """Whether the timed-out request certainly never reached Telegram (PTB keeps httpx's error as the cause)."""
+    return isinstance(exc.__cause__, _NOT_SENT)
+
 
 class RetryingLimiter(BaseRateLimiter[None]):
     """Throttles with AIORateLimiter when `per_second` > 0, and retries what Telegram asks to retry.
 
-    Timeouts are not retried: the message may have been delivered, and a retry could send it twice.
-    Neither are 400s: the same request would fail the same way."""
+    A timeout waiting for the reply is not retried: the message may have been delivered, and a retry
+    could send it twice. Neither are 400s: the same request would fail the same way."""
 
     def __init__(
         self,
@@ -71,7 +90,16 @@ class RetryingLimiter(BaseRateLimiter[None]):
                 # the public `retry_after` warns about its int/timedelta change; the value is the same
                 wait = exc._retry_after.total_seconds()
                 error: Exception = exc
-            except (TimedOut, BadRequest):  # BadRequest is a NetworkError to PTB, but retrying cannot fix it
+            except TimedOut as exc:
+                if not never_sent(exc):
+                    log.warning(
+                        "%s: no reply from Telegram within the timeout; not sent again, as it may have arrived",
+                        endpoint,
+                    )
+                    raise
+                wait, backoff = backoff, backoff * 2
+                error = exc
+            except BadRequest:  # a NetworkError to PTB, but retrying cannot fix it
                 raise
             except NetworkError as exc:
                 wait, backoff = backoff, backoff * 2

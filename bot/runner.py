@@ -3,8 +3,9 @@
 python-telegram-bot's own `run_polling` keeps polling through a 409 Conflict, ends quietly when the
 token is revoked, and prints the token when Telegram rejects it at start. Here instead:
 startup problems are one line (exit 2); another instance polling with the same token stops this one
-(exit 3); a token revoked while running exits 2; SIGTERM/SIGINT stop gracefully, answers in flight
-finished (exit 0); SIGHUP rebuilds the index and swaps it in.
+(exit 3); a token revoked while running exits 2; long polling that stops making progress exits 4
+(bot/watchdog.py); SIGTERM/SIGINT stop gracefully, answers in flight finished (exit 0); SIGHUP
+rebuilds the index and swaps it in.
 """
 
 from __future__ import annotations
@@ -26,11 +27,13 @@ from bot.config import Settings
 from bot.redact import redact, secrets_of
 from bot.serve import ServeOptions
 from bot.telegram import BotState, build_application, reload_index
+from bot.watchdog import PollWatch, watch
 
 log = logging.getLogger("storybot.serve")
 
 EXIT_REJECTED = 2
 EXIT_CONFLICT = 3
+EXIT_STALLED = 4
 CONFLICT = "another instance is running with this bot token (Telegram answered 409 Conflict); stopping"
 POLLING_TASK = "Updater:start_polling:polling_task"  # PTB's name for its polling task (v20-v22)
 
@@ -56,11 +59,15 @@ class _Run:
         self.options = options
         self.stop = stop
         self.exit_code = 0
-        self.app = build_application(settings, options.poll_timeout)
+        self.polls = PollWatch(read_timeout=options.read_slack)
+        self.app = build_application(settings, self.polls, options.send_timeout)
+        self.watcher: asyncio.Task[None] | None = None
         token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
         self.secrets = secrets_of(token)
         self.host = urlparse(settings.telegram_base_url).netloc
         self.initialized = False
+        for name in ("telegram.ext", "telegram.ext.Updater"):  # filters do not apply to child loggers
+            logging.getLogger(name).addFilter(_not_reported_here)
 
     async def start(self) -> None:
         app = self.app
@@ -76,6 +83,10 @@ class _Run:
                     timeout=timedelta(seconds=self.options.poll_timeout), error_callback=self.on_poll_error
                 )
             await app.start()
+            if not self.options.webhook_url:
+                self.watcher = asyncio.create_task(
+                    watch(self.polls, self.options.effective_stall_limit, self.on_stall), name="storybot:poll-watchdog"
+                )
         except InvalidToken:
             raise UsageError("Telegram rejected the bot token") from None  # PTB's message holds the token
         except (BadRequest, Forbidden, Conflict) as exc:
@@ -98,11 +109,16 @@ class _Run:
 
     async def finish(self) -> None:
         app = self.app
+        if self.watcher:
+            self.watcher.cancel()
         if app.updater and app.updater.running:
             try:
-                await app.updater.stop()
+                # bounded: after a stall, the last getUpdates PTB sends on the way out may stall too
+                await asyncio.wait_for(app.updater.stop(), self.options.read_slack + 5)
             except TelegramError as exc:  # the polling task's own end, already reported
                 log.debug("polling had already ended: %s", exc)
+            except TimeoutError:
+                log.warning("gave up waiting for the last getUpdates; updates since may come again after a restart")
         if app.running:
             await app.stop()
         if self.initialized:
@@ -115,12 +131,19 @@ class _Run:
     def on_poll_error(self, exc: TelegramError) -> None:
         if isinstance(exc, Conflict):
             print(f"storybot: {CONFLICT}", file=sys.stderr)
-            # the last getUpdates on the way out meets the same 409; its traceback would only confuse
-            logging.getLogger("telegram.ext.Updater").addFilter(_not_conflict)
             self.exit_code = EXIT_CONFLICT
             self.stop.set()
         else:
             log.warning("polling for updates failed, retrying: %s", exc)
+
+    def on_stall(self, quiet: float) -> None:
+        print(
+            f"storybot: long polling stalled (no getUpdates started or ended for {quiet:.0f} s); "
+            "exiting for the supervisor to restart",
+            file=sys.stderr,
+        )
+        self.exit_code = EXIT_STALLED
+        self.stop.set()
 
     def _watch_polling(self) -> None:
         """PTB's polling task ends quietly when the token is revoked mid-run; a supervisor should hear of it."""
@@ -155,5 +178,7 @@ class _Run:
         return [signal.SIGTERM, signal.SIGINT, signal.SIGHUP]
 
 
-def _not_conflict(record: logging.LogRecord) -> bool:
-    return not (record.exc_info and isinstance(record.exc_info[1], Conflict))
+def _not_reported_here(record: logging.LogRecord) -> bool:
+    """PTB logs a rejected token, and the 409 of the last getUpdates on the way out, with a traceback;
+    the runner says each in one line, and the tracebacks would only confuse."""
+    return not (record.exc_info and isinstance(record.exc_info[1], Conflict | InvalidToken))

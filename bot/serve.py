@@ -17,6 +17,19 @@ class ServeOptions:
     port: int = 8443
     webhook_secret: str | None = None
     poll_timeout: float = 25.0
+    stall_limit: float | None = None  # None: poll_timeout + read_slack + 60
+    send_timeout: float = 20.0
+
+    @property
+    def read_slack(self) -> float:
+        """How long past the poll timeout a silent long poll is waited for before it is abandoned and retried."""
+        return min(10.0, max(2.0, self.poll_timeout))
+
+    @property
+    def effective_stall_limit(self) -> float:
+        """Seconds without a getUpdates starting or ending after which polling counts as stalled. Between
+        failed polls PTB backs off up to 30 s, so the default leaves twice that on top of one whole poll."""
+        return self.stall_limit if self.stall_limit is not None else self.poll_timeout + self.read_slack + 60
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -30,6 +43,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="webhook secret Telegram sends in each request (default: TELEGRAM_WEBHOOK_SECRET, else a random one)",
     )
     p.add_argument("--poll-timeout", type=float, default=25.0, help="long-poll timeout in seconds (default 25)")
+    p.add_argument(
+        "--stall-limit",
+        type=float,
+        help="exit (code 4) when no long poll started or ended for this long (default: one whole poll + 60 s, 95 s)",
+    )
+    p.add_argument(
+        "--send-timeout",
+        type=float,
+        default=20.0,
+        help="seconds to wait for Telegram's reply to a send; a send that times out is not repeated (default 20)",
+    )
     p.set_defaults(run=cmd_serve)
 
 
@@ -44,7 +68,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     secret = args.secret_token or (
         settings.telegram_webhook_secret.get_secret_value() if settings.telegram_webhook_secret else None
     )
-    options = ServeOptions(args.webhook_url, args.listen, args.port, secret, args.poll_timeout)
+    options = ServeOptions(
+        args.webhook_url, args.listen, args.port, secret, args.poll_timeout, args.stall_limit, args.send_timeout
+    )
+    if options.poll_timeout < 0 or options.send_timeout <= 0:
+        raise UsageError("--poll-timeout and --send-timeout must be positive numbers of seconds")
+    if options.effective_stall_limit <= options.poll_timeout + options.read_slack:
+        raise UsageError(
+            f"--stall-limit must be longer than one long poll ({options.poll_timeout + options.read_slack:g} s)"
+        )
     from bot.runner import serve
 
     try:

@@ -36,12 +36,15 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
+from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.limits import LRU, KeyedLock, UserRateLimit, Verdict
 from bot.render import cap_lines, source_html, stories_html, text_html
 from bot.replies import EXPIRED, Replies, Reply, addressed_question
 from bot.retry import RetryingLimiter
+from bot.updates import TolerantBot
+from bot.watchdog import PollWatch
 from index.service import AnswerService, UnknownStoryError
 
 log = logging.getLogger("storybot.telegram")
@@ -84,21 +87,29 @@ def state(context: Context) -> BotState:
     return value
 
 
-def build_application(settings: Settings, poll_timeout: float = 25.0) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The Application `storybot serve` runs; the token must be set."""
+def build_application(
+    settings: Settings, polls: PollWatch | None = None, send_timeout: float = 20.0
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Application `storybot serve` runs; the token must be set. `polls` is the connection getUpdates
+    uses (its read timeout is the slack on top of the poll timeout: a long poll silent past both is
+    abandoned and polled again). Sends wait `send_timeout` for Telegram's reply: long, because a send
+    whose reply never comes is not repeated (bot/retry.py says why)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     # Opt in to PTB 23's timedelta periods now: otherwise every 429 raises a deprecation warning
     # inside the request, which turns into a lost answer wherever warnings are errors.
     os.environ.setdefault("PTB_TIMEDELTA", "true")
+    bot = TolerantBot(
+        settings.telegram_bot_token.get_secret_value(),
+        base_url=settings.telegram_base_url,
+        request=HTTPXRequest(connection_pool_size=256, read_timeout=send_timeout),
+        get_updates_request=polls or PollWatch(read_timeout=10.0),
+        rate_limiter=RetryingLimiter(settings.max_sends_per_second),
+    )
     app = (
         Application.builder()
-        .token(settings.telegram_bot_token.get_secret_value())
-        .base_url(settings.telegram_base_url)
-        .rate_limiter(RetryingLimiter(settings.max_sends_per_second))
+        .bot(bot)
         .concurrent_updates(CONCURRENT_UPDATES)
-        # slack on top of the poll timeout: a long poll silent past both is a stall, and is retried
-        .get_updates_read_timeout(min(10.0, max(2.0, poll_timeout)))
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
         .build()
@@ -269,8 +280,15 @@ async def inline(update: Update, context: Context) -> None:
 
 
 async def on_error(update: object, context: Context) -> None:
-    """Log a handler's failure; the user's next question is unaffected."""
-    log.error("error while handling an update: %s", context.error, exc_info=context.error)
+    """Log a handler's failure; the user's next question is unaffected. Telegram refusing or not
+    answering a call (a user who blocked the bot, a send that timed out) is one line, not a bug's traceback."""
+    error = context.error
+    chat = update.effective_chat if isinstance(update, Update) else None
+    where = f" in chat {chat.id}" if chat else ""
+    if isinstance(error, TelegramError):
+        log.warning("could not answer an update%s: %s", where, error)
+    else:
+        log.error("error while handling an update%s: %s", where, error, exc_info=error)
 
 
 # ---- the shared steps ----

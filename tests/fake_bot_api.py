@@ -24,6 +24,7 @@ from tests.telegram_html import check_telegram_html
 BOT_ID = 7000001
 BOT_USERNAME = "story_test_bot"
 MAX_POLL = 5.0  # the fake never holds a long poll longer than this
+DROPPED = -1  # the status of a call whose connection the fake closed without replying
 _STRING_PARAMS = {"text", "query", "callback_query_id", "inline_query_id", "parse_mode", "action", "url"}
 _STRING_PARAMS |= {"secret_token", "next_offset", "cache_time_str"}
 
@@ -35,6 +36,8 @@ class Fault:
     delay: float = 0.0
     description: str = ""
     when: str = ""  # only for calls whose parameters contain this text
+    trickle: bool = False  # the reply dribbles in a byte at a time for `delay` seconds: no read ever times out
+    drop: bool = False  # the connection is closed without a reply, and the call is not acted on
 
 
 @dataclass
@@ -169,6 +172,101 @@ class FakeBotAPI:
     def push(self, kind: str, payload: dict[str, Any]) -> dict[str, Any]:
         return self._push(kind, payload)
 
+    # ---- updates that are not a text from a user, shaped as Telegram sends them ----
+
+    def _bare(self, user_id: int, chat_id: int | None = None, chat_type: str = "private") -> dict[str, Any]:
+        chat_id = user_id if chat_id is None else chat_id
+        msg: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": self.chat(chat_id, chat_type),
+            "from": self.user(user_id),
+        }
+        self._messages[(chat_id, msg["message_id"])] = msg
+        return msg
+
+    def sticker(self, user_id: int = 42) -> dict[str, Any]:
+        thumb = {"file_id": "AAMCAgADGQEAAQ", "file_unique_id": "AQADx", "file_size": 4616, "width": 128, "height": 128}
+        sticker = {
+            "file_id": "CAACAgIAAxkBAAE",
+            "file_unique_id": "AgADxQ",
+            "type": "regular",
+            "width": 512,
+            "height": 512,
+            "is_animated": False,
+            "is_video": False,
+            "emoji": "🙂",
+            "set_name": "HotCherry",
+            "thumbnail": thumb,
+            "thumb": thumb,
+            "file_size": 27008,
+        }
+        return self._push("message", {**self._bare(user_id), "sticker": sticker})
+
+    def photo(self, user_id: int = 42, caption: str | None = None) -> dict[str, Any]:
+        sizes = [
+            {
+                "file_id": f"AgACAgIAAxkBAAI{w}",
+                "file_unique_id": f"AQAD{w}",
+                "file_size": w * 60,
+                "width": w,
+                "height": w,
+            }
+            for w in (90, 320, 800)
+        ]
+        extra = {"caption": caption} if caption else {}
+        return self._push("message", {**self._bare(user_id), "photo": sizes, **extra})
+
+    def edit(self, sent: dict[str, Any], text: str) -> dict[str, Any]:
+        """The user edits a message they sent: same message_id, with the edit's date."""
+        original = sent.get("message") or sent
+        edited = {**original, "text": text, "edit_date": int(time.time()) + 1}
+        return self._push("edited_message", edited)
+
+    def channel_post(self, text: str, chat_id: int = -100555) -> dict[str, Any]:
+        """A post in a channel the bot administers: there is no `from`, only the channel as sender."""
+        channel = {"id": chat_id, "title": "News channel", "type": "channel"}
+        post = {"message_id": next(self._ids), "date": int(time.time()), "chat": channel, "sender_chat": channel}
+        post["text"] = text
+        if text.startswith("/"):
+            post["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        return self._push("channel_post", post)
+
+    def poll_update(self) -> dict[str, Any]:
+        """A poll's new state: an update with neither a user nor a chat."""
+        poll = {
+            "id": str(next(self._ids)),
+            "question": "where is the third summit?",
+            "options": [
+                {"persistent_id": "0", "text": "Hanoi", "voter_count": 1},
+                {"persistent_id": "1", "text": "Singapore", "voter_count": 0},
+            ],
+            "total_voter_count": 1,
+            "is_closed": False,
+            "is_anonymous": True,
+            "type": "regular",
+            "allows_multiple_answers": False,
+            "allows_revoting": True,
+            "members_only": False,
+        }
+        return self._push("poll", poll)
+
+    def anonymous_admin(self, text: str, chat_id: int = -100777) -> dict[str, Any]:
+        """A group admin posting anonymously: `from` is Telegram's stand-in bot, the sender is the group."""
+        group = self.chat(chat_id, "supergroup")
+        msg: dict[str, Any] = {
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": group,
+            "sender_chat": group,
+            "from": {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"},
+            "text": text,
+        }
+        if text.startswith("/"):
+            msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
+        self._messages[(chat_id, msg["message_id"])] = msg
+        return self._push("message", msg)
+
     # ---- faults ----
 
     def fail(self, method: str, status: int = 500, times: int = 1, **kw: Any) -> None:
@@ -228,7 +326,12 @@ class FakeBotAPI:
             fault = next((f for f in faults if f.when in json.dumps(params, ensure_ascii=False)), None)
             if fault:
                 faults.remove(fault)
-        if fault and fault.delay:
+        if fault and fault.drop:
+            call.status = DROPPED
+            request.close_connection = True
+            return
+        trickled = bool(fault and fault.trickle) and self._trickle(request, fault.delay if fault else 0)
+        if fault and fault.delay and not fault.trickle:
             time.sleep(fault.delay)
         if prefix != f"/bot{self.token}":
             status, payload = 401, {"ok": False, "error_code": 401, "description": "Unauthorized"}
@@ -244,6 +347,9 @@ class FakeBotAPI:
                 self._delivery.notify_all()
         data = json.dumps(payload).encode()
         try:
+            if trickled:
+                request.wfile.write(b"%x\r\n%s\r\n0\r\n\r\n" % (len(data), data))
+                return
             request.send_response(status)
             request.send_header("Content-Type", "application/json")
             request.send_header("Content-Length", str(len(data)))
@@ -251,6 +357,22 @@ class FakeBotAPI:
             request.wfile.write(data)
         except OSError:  # the client gave up (a timeout): nothing to answer
             pass
+
+    def _trickle(self, request: BaseHTTPRequestHandler, seconds: float) -> bool:
+        """Start a chunked 200 reply and dribble JSON whitespace into it for `seconds`; the rest follows."""
+        try:
+            request.send_response(200)
+            request.send_header("Content-Type", "application/json")
+            request.send_header("Transfer-Encoding", "chunked")
+            request.end_headers()
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline and not self._closed:
+                request.wfile.write(b"1\r\n \r\n")
+                request.wfile.flush()
+                time.sleep(0.2)
+        except OSError:  # the client gave up
+            pass
+        return True
 
     def _answer(self, method: str, p: dict[str, Any]) -> tuple[int, dict[str, Any]]:
         if method == "getMe":

@@ -261,6 +261,19 @@ async def test_past_the_rate_limit_one_notice_then_silence(
         assert texts[2] == SLOW_DOWN
 
 
+async def test_the_rate_limit_is_20_by_default_and_0_turns_it_off(
+    fake: FakeBotAPI, index_path: Path, stories_dir: Path
+) -> None:
+    assert bot_settings(fake, index_path, stories_dir).user_questions_per_minute == 20
+    settings = bot_settings(fake, index_path, stories_dir, user_questions_per_minute=0)
+    async with running_bot(fake, settings):
+        for _ in range(25):
+            fake.message(SUMMIT, user_id=42)
+        texts = [c.result["text"] for c in await fake.wait_sent(25)]
+        assert all(SUMMIT_SENTENCE in t for t in texts)
+        assert SLOW_DOWN not in texts
+
+
 async def test_updates_that_need_no_reply_get_none(fake: FakeBotAPI, settings: Settings) -> None:
     sticker = {
         "file_id": "s",

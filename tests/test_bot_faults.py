@@ -13,10 +13,10 @@ import pytest
 
 from bot.cli import UsageError
 from bot.config import Settings
-from bot.runner import EXIT_CONFLICT, serve
+from bot.runner import EXIT_CONFLICT, EXIT_STALLED, serve
 from bot.serve import ServeOptions
 from tests.bot_harness import POLL, bot_settings, running_bot
-from tests.fake_bot_api import FakeBotAPI
+from tests.fake_bot_api import DROPPED, FakeBotAPI
 
 SUMMIT = "where is the third summit?"
 
@@ -84,6 +84,47 @@ async def test_polling_survives_5xx_and_timeouts_on_get_updates(fake: FakeBotAPI
         polls = [c.status for c in fake.sent("getUpdates", delivered=False)]
         assert polls[:2] == [502, 500]
         assert len(polls) >= 4  # the stalled poll was abandoned and polling went on
+
+
+async def test_a_long_poll_that_never_ends_is_caught_by_the_watchdog_exit_4(
+    fake: FakeBotAPI, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    options = ServeOptions(poll_timeout=POLL, stall_limit=3)  # a whole poll takes at most POLL + 2 s
+    async with running_bot(fake, settings, options, expect_exit=EXIT_STALLED) as task:
+        fake.message(SUMMIT)
+        await fake.wait_sent(1)
+        await asyncio.sleep(4)  # idle polling past the limit is progress, not a stall
+        assert not task.done()
+        # a reply that dribbles in: every read gets a byte, so no read timeout ever fires
+        fake.fail("getUpdates", 200, delay=60, trickle=True)
+        await asyncio.wait_for(asyncio.shield(task), 20)
+    assert "long polling stalled" in capsys.readouterr().err
+
+
+async def test_a_send_whose_reply_times_out_is_not_sent_twice(
+    fake: FakeBotAPI, settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Telegram acts on the send but its reply comes after the bot stopped waiting
+    fake.fail("sendMessage", 200, delay=2.0)
+    async with running_bot(fake, settings, ServeOptions(poll_timeout=POLL, send_timeout=0.5)):
+        fake.message(SUMMIT, user_id=5)
+        await fake.wait_for(lambda: any("not sent again" in r.getMessage() for r in caplog.records))
+        await fake.wait_sent(1)
+        fake.message(SUMMIT, user_id=6)  # and the bot goes on answering
+        await fake.wait_for(lambda: delivered_per_chat(fake).get(6))
+        assert delivered_per_chat(fake) == {5: 1, 6: 1}
+        assert len(fake.sent("sendMessage", delivered=False)) == 2
+
+
+async def test_a_send_dropped_without_a_reply_is_sent_again_and_arrives_once(
+    fake: FakeBotAPI, settings: Settings
+) -> None:
+    fake.fail("sendMessage", drop=True)  # the connection closes before Telegram acts on the send
+    async with running_bot(fake, settings):
+        fake.message(SUMMIT, user_id=5)
+        await fake.wait_sent(1)
+        assert [c.status for c in fake.sent("sendMessage", delivered=False)] == [DROPPED, 200]
+        assert delivered_per_chat(fake) == {5: 1}
 
 
 async def test_409_conflict_stops_the_bot_with_exit_3(

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot import redact
@@ -128,12 +129,35 @@ async def test_retries_are_bounded_in_time() -> None:
     assert call.calls == 1
 
 
-@pytest.mark.parametrize("error", [TimedOut(), BadRequest("message is too long")])
-async def test_timeouts_and_bad_requests_are_not_retried(error: Exception) -> None:
+def timed_out(cause: Exception | None) -> TimedOut:
+    """TimedOut as PTB raises it: `raise TimedOut from <httpx error>`."""
+    error = TimedOut()
+    error.__cause__ = cause
+    return error
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        timed_out(httpx.ReadTimeout("no reply")),  # sent: Telegram may have acted on it
+        timed_out(None),
+        BadRequest("message is too long"),
+    ],
+)
+async def test_timeouts_waiting_for_the_reply_and_bad_requests_are_not_retried(error: Exception) -> None:
     call = Flaky(error)
     with pytest.raises(type(error)):
         await run(RetryingLimiter(0, first_backoff=0), call)
     assert call.calls == 1
+
+
+@pytest.mark.parametrize(
+    "cause", [httpx.ConnectTimeout("connect"), httpx.PoolTimeout("pool"), httpx.WriteTimeout("write")]
+)
+async def test_timeouts_before_the_request_got_out_are_retried(cause: Exception) -> None:
+    call = Flaky(timed_out(cause))
+    assert await run(RetryingLimiter(0, first_backoff=0), call) == {"ok": True}
+    assert call.calls == 2
 
 
 @pytest.fixture
@@ -163,6 +187,9 @@ async def test_the_token_never_reaches_the_log_even_from_httpx_at_debug(log_outp
             await client.post(f"{fake.base_url}{CANARY}/getMe")
         log = logging.getLogger("storybot.test")
         log.debug("token %s and its secret %s", CANARY, CANARY.split(":")[1])
+        bot = Bot(CANARY)
+        assert CANARY in repr(bot)  # PTB's repr shows the token ...
+        log.debug("the bot: %r, in a container: %r", bot, {"bot": bot})  # ... the log never does
         try:
             raise ValueError(f"bad url https://api.telegram.org/bot{CANARY}/getMe")
         except ValueError:

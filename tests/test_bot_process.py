@@ -6,13 +6,15 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT
 from tests.fake_bot_api import FakeBotAPI
+from tests.storybot_run import one_line_error, run
 
 CANARY = "424242:CANARY-secret-do-not-print"
 SUMMIT = "where is the third summit?"
@@ -26,7 +28,7 @@ def fake() -> Iterator[FakeBotAPI]:
 
 
 def start_serve(
-    fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path, **env: str
+    fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path, *args: str, **env: str
 ) -> subprocess.Popen[str]:
     environment = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))},
@@ -41,7 +43,7 @@ def start_serve(
     }
     with (tmp_path / "serve.out").open("w") as out:
         return subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve", "--poll-timeout", "0.5"],
+            [sys.executable, "-m", "bot.cli", "serve", "--poll-timeout", "0.5", *args],
             cwd=tmp_path,
             env=environment,
             stdout=out,
@@ -89,6 +91,35 @@ def test_a_rejected_token_is_one_line_exit_2_never_echoed_even_at_debug(
     assert_clean(output)
 
 
+def test_a_rejected_token_at_the_default_log_level_is_exactly_one_line(
+    index_path: Path, stories_dir: Path, tmp_path: Path
+) -> None:
+    other = FakeBotAPI(token="111:another-token").start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
+    try:
+        r = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            cwd=tmp_path,
+            env={
+                **env,
+                "PYTHONPATH": str(ROOT),
+                "TELEGRAM_BOT_TOKEN": CANARY,
+                "TELEGRAM_BASE_URL": other.base_url,
+                "STORYBOT_INDEX_PATH": str(index_path),
+                "STORYBOT_STORIES_DIR": str(stories_dir),
+            },
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        other.stop()
+    assert r.returncode == 2
+    assert r.stderr.splitlines() == ["storybot: Telegram rejected the bot token"]
+    assert r.stdout == ""
+    assert [c.method for c in other.calls] == ["getMe"]  # it asked Telegram, and stopped at the answer
+
+
 def test_a_damaged_index_is_one_line_and_exit_2(fake: FakeBotAPI, stories_dir: Path, tmp_path: Path) -> None:
     damaged = tmp_path / "damaged.json"
     damaged.write_text('{"version": ')
@@ -100,27 +131,97 @@ def test_a_damaged_index_is_one_line_and_exit_2(fake: FakeBotAPI, stories_dir: P
     assert_clean(output)
 
 
-async def test_faults_at_debug_never_show_the_token_and_409_exits_3(
-    fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path
+@dataclass(frozen=True)
+class Fault:
+    """A fault of Telegram's, injected before the bot starts (`before`) or once it has answered (`after`)."""
+
+    evidence: str  # what the output says when the fault happened: proof the case tested something
+    before: Callable[[FakeBotAPI], object] = lambda fake: None
+    after: Callable[[FakeBotAPI], object] | None = None  # None: SIGTERM once answered
+    exit_code: int = 0
+    args: tuple[str, ...] = ()
+    answers: bool = True
+
+
+def _revoke(fake: FakeBotAPI) -> None:
+    fake.token = "999:revoked"
+
+
+def _reject(fake: FakeBotAPI) -> None:
+    fake.token = "111:another-token"
+
+
+FAULTS = {
+    "429 on a send": Fault("Too Many Requests", lambda f: f.fail("sendMessage", 429, retry_after=1)),
+    "5xx on a send": Fault("Bad Gateway", lambda f: f.fail("sendMessage", 502)),
+    "send dropped": Fault("Server disconnected", lambda f: f.fail("sendMessage", drop=True)),
+    "send timeout": Fault(
+        "not sent again", lambda f: f.fail("sendMessage", 200, delay=2), args=("--send-timeout", "0.5")
+    ),
+    "5xx on getUpdates": Fault("Internal Server Error", lambda f: f.fail("getUpdates", 500)),
+    "getUpdates timeout": Fault("Timed out", lambda f: f.fail("getUpdates", 200, delay=3.5)),
+    "stalled long poll": Fault(
+        "long polling stalled",
+        after=lambda f: f.fail("getUpdates", 200, delay=60, trickle=True),
+        exit_code=4,
+        args=("--stall-limit", "3"),
+    ),
+    "409 Conflict": Fault(
+        "another instance is running", after=lambda f: f.fail("getUpdates", 409, times=5), exit_code=3
+    ),
+    "401 at start": Fault("Telegram rejected the bot token", _reject, exit_code=2, answers=False),
+    "401 while running": Fault("Telegram rejected the bot token", after=_revoke, exit_code=2),
+}
+
+
+@pytest.mark.parametrize("name", list(FAULTS))
+async def test_every_fault_at_debug_never_shows_the_token(
+    name: str, fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path
 ) -> None:
-    fake.fail("getUpdates", 502, times=1)
-    fake.fail("sendMessage", 429, times=1, retry_after=1)
-    fake.fail("sendMessage", 500, times=1)
-    proc = start_serve(fake, index_path, stories_dir, tmp_path)
+    fault = FAULTS[name]
+    fault.before(fake)
+    proc = start_serve(fake, index_path, stories_dir, tmp_path, *fault.args)
     try:
-        fake.message(SUMMIT, user_id=42)
-        await fake.wait_sent(1, within=30)
-        fake.fail("getUpdates", 409, times=5)
+        if fault.answers:
+            fake.message(SUMMIT, user_id=42)
+            await fake.wait_sent(1, within=30)
+            if fault.after:
+                fault.after(fake)
+            else:
+                proc.send_signal(signal.SIGTERM)
         code, output = finish(proc, tmp_path)
     finally:
         if proc.poll() is None:
             proc.kill()
-    assert code == 3
-    assert "another instance is running" in output
-    assert len(fake.sent("sendMessage")) == 1
+    assert code == fault.exit_code, output[-3000:]
+    assert fault.evidence in output, output[-3000:]
+    if fault.answers:
+        assert len(fake.sent("sendMessage")) == 1  # answered, and once
     assert_clean(output)
     assert "DEBUG" in output  # it did log at DEBUG
-    assert "HTTP Request" not in output  # httpx stays at WARNING
+    assert "HTTP Request: POST http://127.0.0.1:" in output  # httpx's request lines are on ...
+    assert "/bot<token>/getMe" in output  # ... and the token in their URLs masked
+
+
+def test_a_bad_setting_beside_the_token_never_shows_it(index_path: Path, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
+    r = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        cwd=tmp_path,
+        env={
+            **env,
+            "PYTHONPATH": str(ROOT),
+            "TELEGRAM_BOT_TOKEN": CANARY,
+            "STORYBOT_LOG_LEVEL": "DEBUG",
+            "STORYBOT_ADMIN_USER_IDS": CANARY,  # the token pasted into the wrong setting
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 2
+    assert "STORYBOT_ADMIN_USER_IDS" in r.stderr
+    assert_clean(r.stdout + r.stderr)
 
 
 async def test_sigterm_lets_the_answer_in_flight_finish_and_exits_0(
@@ -161,6 +262,7 @@ async def test_sighup_swaps_in_a_rebuilt_index(
             proc.kill()
     assert code == 0
     assert_clean(output)
+    assert "HTTP Request" not in output  # a request line per poll is for DEBUG only
 
 
 IMPORTS_CHECK = """
@@ -192,3 +294,16 @@ def test_index_ask_and_chat_never_import_telegram_or_httpx(tmp_path: Path, stori
     )
     assert r.returncode == 0, r.stderr
     assert "LOADED []" in r.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (("--stall-limit", "20"), "--stall-limit must be longer than one long poll (35 s)"),
+        (("--send-timeout", "0"), "must be positive"),
+    ],
+)
+def test_timeouts_that_cannot_work_are_one_line(args: tuple[str, ...], expected: str, tmp_path: Path) -> None:
+    line = one_line_error(run("serve", *args, cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": CANARY}))
+    assert expected in line
+    assert CANARY not in line

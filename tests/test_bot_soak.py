@@ -1,6 +1,6 @@
 """Soak: 10,000 questions through the loopback API to a `storybot serve` process; all answered, memory flat.
 
-It takes minutes, so it runs only with STORYBOT_SOAK=1 (`STORYBOT_SOAK=1 .venv/bin/pytest -s tests/test_bot_soak.py`).
+It takes minutes, so it runs only with STORYBOT_SOAK=1: `make soak`.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ async def test_ten_thousand_questions_all_answered_with_flat_memory(
     )
     try:
         after_first_1000 = 0
+        series: list[int] = []  # RSS in kB after every 1,000 questions
         for start in range(0, QUESTIONS, BATCH):
             for n in range(start, start + BATCH):
                 fake.message(
@@ -48,8 +49,9 @@ async def test_ten_thousand_questions_all_answered_with_flat_memory(
             with fake._cond:  # keep the fake's own memory small: drop what the test no longer needs
                 fake.calls[:] = [c for c in fake.calls if c.method == "sendMessage" and c.status == 200]
                 fake._messages.clear()
-            if start + BATCH == 1000:
-                after_first_1000 = rss_kb(proc.pid)
+            if (start + BATCH) % 1000 == 0:
+                series.append(rss_kb(proc.pid))
+                after_first_1000 = after_first_1000 or series[0]
         at_end = rss_kb(proc.pid)
         proc.send_signal(signal.SIGTERM)
         code, output = finish(proc, tmp_path)
@@ -62,4 +64,5 @@ async def test_ten_thousand_questions_all_answered_with_flat_memory(
     assert len(set(chats)) == QUESTIONS  # each question answered once
     assert code == 0, output
     print(f"RSS after 1000 questions: {after_first_1000} kB, after {QUESTIONS}: {at_end} kB")
+    print(f"RSS every 1000 questions (kB): {series}")
     assert at_end <= after_first_1000 * 1.10
