@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from bot.limits import Thread, Threads
 from bot.render import NOT_SAID, answer_html, hit_html, plain_title
 from index.service import AnswerService
-from index.types import Hit
+from index.types import Answer, Hit
 
 MORE = "More"
 NEAREST = "Show the nearest passage"
@@ -46,7 +46,14 @@ class Replies:
         self.threads = threads or Threads()
 
     def question(self, question: str, story: str | None) -> Reply:
-        answer = self.service.ask(question, story, k=1)
+        return self.reply(question, story, self.answer(question, story))
+
+    def answer(self, question: str, story: str | None) -> Answer:
+        """The slow part of a reply: it only reads the index, so it may run in a thread."""
+        return self.service.ask(question, story, k=1)
+
+    def reply(self, question: str, story: str | None, answer: Answer) -> Reply:
+        """The reply to a question given its answer; remembers the thread for "More"."""
         best = answer.best
         if best is None:
             return Reply(answer_html(answer))

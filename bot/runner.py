@@ -28,6 +28,7 @@ from bot.redact import redact, secrets_of
 from bot.serve import ServeOptions
 from bot.telegram import BotState, build_application, reload_index
 from bot.watchdog import PollWatch, watch
+from index.service import AnswerService
 
 log = logging.getLogger("storybot.serve")
 
@@ -38,9 +39,12 @@ CONFLICT = "another instance is running with this bot token (Telegram answered 4
 POLLING_TASK = "Updater:start_polling:polling_task"  # PTB's name for its polling task (v20-v22)
 
 
-async def serve(settings: Settings, options: ServeOptions, stop: asyncio.Event | None = None) -> int:
-    """Run until stopped; returns the exit code. `stop` lets an embedding caller (the tests) end it."""
-    run = _Run(settings, options, stop or asyncio.Event())
+async def serve(
+    settings: Settings, options: ServeOptions, stop: asyncio.Event | None = None, service: AnswerService | None = None
+) -> int:
+    """Run until stopped; returns the exit code. `stop` and `service` let an embedding caller (the tests)
+    end it and choose what answers."""
+    run = _Run(settings, options, stop or asyncio.Event(), service)
     handled = run.install_signals()
     try:
         await run.start()
@@ -55,12 +59,14 @@ async def serve(settings: Settings, options: ServeOptions, stop: asyncio.Event |
 
 
 class _Run:
-    def __init__(self, settings: Settings, options: ServeOptions, stop: asyncio.Event) -> None:
+    def __init__(
+        self, settings: Settings, options: ServeOptions, stop: asyncio.Event, service: AnswerService | None
+    ) -> None:
         self.options = options
         self.stop = stop
         self.exit_code = 0
         self.polls = PollWatch(read_timeout=options.read_slack)
-        self.app = build_application(settings, self.polls, options.send_timeout)
+        self.app = build_application(settings, self.polls, options.send_timeout, service)
         self.watcher: asyncio.Task[None] | None = None
         token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
         self.secrets = secrets_of(token)

@@ -1,8 +1,8 @@
 """The Telegram Application: built from Settings, with thin handlers over the shared AnswerService.
 
-Answering runs inline on the event loop, not in a thread: a question takes under a millisecond
-(0.08 ms on the bundled story, 0.8 ms on 300 stories), less than a thread hop would add. Only the
-index build and reload, which take seconds, run in a thread.
+Answering a question runs in a thread (bot/progress.py), so the event loop stays free to notice a
+slow answer and show "typing" only then; the index build and reload, which take seconds, run in a
+thread too.
 """
 
 from __future__ import annotations
@@ -40,12 +40,14 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.limits import LRU, KeyedLock, UserRateLimit, Verdict
+from bot.progress import shown_if_slow
 from bot.render import cap_lines, source_html, stories_html, text_html
 from bot.replies import EXPIRED, Replies, Reply, addressed_question
 from bot.retry import RetryingLimiter
 from bot.updates import TolerantBot
 from bot.watchdog import PollWatch
 from index.service import AnswerService, UnknownStoryError
+from index.types import Answer
 
 log = logging.getLogger("storybot.telegram")
 
@@ -88,12 +90,16 @@ def state(context: Context) -> BotState:
 
 
 def build_application(
-    settings: Settings, polls: PollWatch | None = None, send_timeout: float = 20.0
+    settings: Settings,
+    polls: PollWatch | None = None,
+    send_timeout: float = 20.0,
+    service: AnswerService | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application `storybot serve` runs; the token must be set. `polls` is the connection getUpdates
     uses (its read timeout is the slack on top of the poll timeout: a long poll silent past both is
     abandoned and polled again). Sends wait `send_timeout` for Telegram's reply: long, because a send
-    whose reply never comes is not repeated (bot/retry.py says why)."""
+    whose reply never comes is not repeated (bot/retry.py says why). `service` answers the questions:
+    by default the index at STORYBOT_INDEX_PATH."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     # Opt in to PTB 23's timedelta periods now: otherwise every 429 raises a deprecation warning
@@ -114,7 +120,7 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
-    service = AnswerService(settings.index_path, settings.stories_dir)
+    service = service or AnswerService(settings.index_path, settings.stories_dir)
     app.bot_data["storybot"] = BotState(
         settings, service, Replies(service), UserRateLimit(settings.user_questions_per_minute)
     )
@@ -304,13 +310,18 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             await _send(update, Reply(text_html(SLOW_DOWN)))
         return
     async with s.chat_locks.hold(chat.id):
-        await _typing(context, chat.id)
-        try:
-            reply = s.replies.question(question, s.chat_story.get(chat.id))
-        except UnknownStoryError:  # the chat's story left the index
+        scope = s.chat_story.get(chat.id)
+
+        def work() -> tuple[str | None, Answer]:  # in a thread: reads the index, touches no bot state
+            try:
+                return scope, s.replies.answer(question, scope)
+            except UnknownStoryError:  # the chat's story left the index: ask them all
+                return None, s.replies.answer(question, None)
+
+        story, answer = await shown_if_slow(work, lambda: _typing(context, chat.id))
+        if story != scope:
             s.chat_story.pop(chat.id)
-            reply = s.replies.question(question, None)
-        await _send(update, reply)
+        await _send(update, s.replies.reply(question, story, answer))
 
 
 def choose_story(s: BotState, chat_id: int, wanted: str) -> str:

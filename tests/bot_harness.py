@@ -11,6 +11,7 @@ from typing import Any
 from bot.config import Settings, load_settings
 from bot.runner import serve
 from bot.serve import ServeOptions
+from index.service import AnswerService
 from tests.fake_bot_api import FakeBotAPI
 
 POLL = 0.5  # seconds: short long polls keep the tests fast
@@ -30,11 +31,16 @@ def bot_settings(fake: FakeBotAPI, index_path: Path, stories_dir: Path, **overri
 
 @asynccontextmanager
 async def running_bot(
-    fake: FakeBotAPI, settings: Settings, options: ServeOptions | None = None, expect_exit: int = 0
+    fake: FakeBotAPI,
+    settings: Settings,
+    options: ServeOptions | None = None,
+    expect_exit: int = 0,
+    service: AnswerService | None = None,
 ) -> AsyncIterator[asyncio.Task[int]]:
-    """Start the bot, wait until it polls, hand over; on the way out stop it and check its exit code."""
+    """Start the bot, wait until it polls, hand over; on the way out stop it and check its exit code.
+    `service`, when given, answers the questions instead of the index in `settings`."""
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, options or ServeOptions(poll_timeout=POLL), stop))
+    task = asyncio.create_task(serve(settings, options or ServeOptions(poll_timeout=POLL), stop, service))
     if options is None or options.webhook_url is None:
         await fake.wait_for(lambda: task.done() or fake.sent("getUpdates", delivered=False))
     try:

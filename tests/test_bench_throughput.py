@@ -18,8 +18,8 @@ def test_the_harness_runs_both_bots_and_every_question_is_answered(
     assert (t.questions, t.chats, t.rounds) == (20, 4, 1)
     assert len(t.storybot_runs) == len(t.echo_runs) == len(t.echo_concurrent_runs) == 1
     assert min(t.storybot_per_second, t.echo_per_second, t.echo_concurrent_per_second, t.server_per_second) > 0
-    # storybot sends a typing action before each answer; the echo bot only answers
-    assert t.storybot_calls_per_question >= 2.0
+    # a quick answer goes without a typing action: one sendMessage a question, plus the polls
+    assert 1.0 <= t.storybot_calls_per_question < 2.0
     table = Report("2 cores (nproc), Test CPU", "now", "libs", throughput=t).markdown()
     assert "**4. Bot throughput**: a burst of 20 questions from 4 private chats" in table
     assert "not measured" not in table

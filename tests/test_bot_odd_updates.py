@@ -82,7 +82,7 @@ async def test_an_edited_question_is_not_answered_again(
         fake.message("/help", user_id=42)
         await fake.wait_sent(2)
         await asyncio.sleep(0.3)
-        assert [c.method for c in fake.calls if c.method in REPLIES] == ["sendChatAction", "sendMessage", "sendMessage"]
+        assert [c.method for c in fake.calls if c.method in REPLIES] == ["sendMessage", "sendMessage"]
         assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
 
 

@@ -1,0 +1,121 @@
+"""The "typing" action: shown while a slow answer is worked out, never for a quick one (Telegram's advice),
+end to end against the fake Bot API, and the helper that decides it."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.progress import shown_if_slow
+from index.service import AnswerService
+from index.types import Answer
+from tests.bot_harness import bot_settings, running_bot
+from tests.fake_bot_api import FakeBotAPI
+
+SUMMIT = "where is the third summit?"
+SUMMIT_SENTENCE = "in an unspecified time and place"
+
+
+class HeldService(AnswerService):
+    """The real index, whose answers wait until the test lets them go: a huge index, or a cold disk."""
+
+    def __init__(self, index_path: Path, stories_dir: Path) -> None:
+        super().__init__(index_path, stories_dir)
+        self.release = threading.Event()
+        self.asking = threading.Event()
+
+    def ask(self, question: str, story: str | None = None, k: int = 3) -> Answer:
+        self.asking.set()
+        if not self.release.wait(20):
+            raise TimeoutError("the test never released the answer")
+        return super().ask(question, story, k)
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotAPI]:
+    api = FakeBotAPI().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def settings(fake: FakeBotAPI, index_path: Path, stories_dir: Path) -> Settings:
+    return bot_settings(fake, index_path, stories_dir)
+
+
+async def test_a_slow_answer_shows_typing_first_then_the_answer(
+    fake: FakeBotAPI, settings: Settings, index_path: Path, stories_dir: Path
+) -> None:
+    service = HeldService(index_path, stories_dir)
+    async with running_bot(fake, settings, service=service):
+        fake.message(SUMMIT, user_id=42)
+        typing = (await fake.wait_sent(1, "sendChatAction"))[0]
+        assert typing.params["action"] == "typing"
+        assert typing.params["chat_id"] == 42
+        assert not fake.sent("sendMessage")  # still working on it
+        service.release.set()
+        sent = (await fake.wait_sent())[0]
+        assert SUMMIT_SENTENCE in sent.result["text"]
+        assert fake.calls.index(typing) < fake.calls.index(sent)
+
+
+async def test_a_slow_answer_in_one_chat_does_not_hold_up_another(
+    fake: FakeBotAPI, settings: Settings, index_path: Path, stories_dir: Path
+) -> None:
+    service = HeldService(index_path, stories_dir)
+    async with running_bot(fake, settings, service=service):
+        fake.message(SUMMIT, user_id=1)
+        await asyncio.to_thread(service.asking.wait, 10)
+        fake.message("/help", user_id=2)  # answered while chat 1's answer is still being worked out
+        help_sent = (await fake.wait_sent())[0]
+        assert help_sent.params["chat_id"] == 2
+        service.release.set()
+        await fake.wait_sent(2)
+
+
+async def test_a_quick_answer_sends_no_typing_action(fake: FakeBotAPI, settings: Settings) -> None:
+    async with running_bot(fake, settings):
+        fake.message(SUMMIT, user_id=42)
+        fake.message(f"/ask {SUMMIT}", user_id=43)
+        await fake.wait_sent(2)
+        assert not fake.sent("sendChatAction", delivered=False)
+
+
+async def test_the_sign_of_life_repeats_while_the_work_lasts() -> None:
+    shown = 0
+    twice = threading.Event()
+
+    async def show() -> None:
+        nonlocal shown
+        shown += 1
+        if shown == 2:
+            twice.set()
+
+    def work() -> str:
+        if not twice.wait(20):
+            raise TimeoutError("never shown twice")
+        return "done"
+
+    assert await shown_if_slow(work, show, after=0.01, every=0.01) == "done"
+    assert shown >= 2
+
+
+async def test_quick_work_is_not_shown_and_its_error_reaches_the_caller() -> None:
+    shown: list[int] = []
+
+    async def show() -> None:
+        shown.append(1)
+
+    assert await shown_if_slow(lambda: 42, show, after=30) == 42
+
+    def broken() -> int:
+        raise ValueError("no index")
+
+    with pytest.raises(ValueError, match="no index"):
+        await shown_if_slow(broken, show, after=30)
+    assert shown == []
