@@ -10,11 +10,14 @@ and medians are reported. The server's CPU is measured during every burst and th
 timed too, to show it is not what limits the bots.
 
 What limits storybot here (profiled with py-spy and cProfile, 2026-11-28): python-telegram-bot's CPU per
-Bot API call, most of it in httpx and httpcore, whose pool checks every open connection on every request,
-and storybot makes two calls a question, the typing action and the answer. In one-off runs with the bot
-patched, skipping the typing action gave 366 questions/s against 389 for the echo bot at the same
-concurrency (0.94x) and 652 on PTB's defaults; sending it concurrently with the answer was slower (180/s:
-more connections open at once). Answering itself is under a tenth of the bot's CPU.
+Bot API call, most of it in httpx and httpcore, whose pool checks every open connection on every request.
+storybot used to make two calls a question, the typing action and the answer (190 questions/s, 0.22x);
+now the typing action goes out only for an answer slower than 0.3 s (bot/progress.py), so a question
+costs one call, and it handles 4 updates at once instead of 32 (fewer open connections). What is left
+(cProfile of a burst): a richer sendMessage than the echo's (HTML, a button, a longer text to encode and
+parse back), each update parsed twice (bot/updates.py), and the answer's hop to a thread (in one-off
+runs answering inline on the loop was about 13% faster, but then a slow answer could not be noticed).
+Answering itself is under a tenth of the bot's CPU.
 """
 
 from __future__ import annotations
