@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from index.build import build_and_save
 from index.service import AnswerService
+
+if TYPE_CHECKING:  # the bot's fixtures import their modules when used, so core tests never load telegram
+    from bot.config import Settings
+    from tests.fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = ROOT / "stories"
@@ -51,3 +57,21 @@ def service(index_path: Path, stories_dir: Path) -> AnswerService:
     svc = AnswerService(index_path, stories_dir)
     svc.open()
     return svc
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeBotAPI]:
+    """A Bot API server on 127.0.0.1 for the bot's end-to-end tests."""
+    from tests.fake_bot_api import FakeBotAPI
+
+    api = FakeBotAPI().start()
+    yield api
+    api.stop()
+
+
+@pytest.fixture
+def settings(fake: FakeBotAPI, index_path: Path, stories_dir: Path) -> Settings:
+    """Settings for a bot talking to `fake`, with the test stories and index."""
+    from tests.bot_harness import bot_settings
+
+    return bot_settings(fake, index_path, stories_dir)

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from bot.config import Settings
 from bot.replies import EXPIRED, NO_MORE
@@ -18,18 +15,6 @@ from tests.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotAPI
 SUMMIT = "where is the third summit?"
 SUMMIT_SENTENCE = "in an unspecified time and place"
 UNSAID = "what did the union say about pensions?"  # the rail story has near passages but no answer
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotAPI]:
-    api = FakeBotAPI().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def settings(fake: FakeBotAPI, index_path: Path, stories_dir: Path) -> Settings:
-    return bot_settings(fake, index_path, stories_dir)
 
 
 def last_html(fake: FakeBotAPI) -> str:

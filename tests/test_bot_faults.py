@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -19,18 +18,6 @@ from tests.bot_harness import POLL, bot_settings, running_bot
 from tests.fake_bot_api import DROPPED, FakeBotAPI
 
 SUMMIT = "where is the third summit?"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotAPI]:
-    api = FakeBotAPI().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def settings(fake: FakeBotAPI, index_path: Path, stories_dir: Path) -> Settings:
-    return bot_settings(fake, index_path, stories_dir)
 
 
 def delivered_per_chat(fake: FakeBotAPI) -> dict[int, int]:

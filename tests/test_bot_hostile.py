@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 import re
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from bot.render import source_html, stories_html
 from bot.replies import Replies
 from index.read import StoryFileError, decode
 from index.service import AnswerService
-from tests.bot_harness import bot_settings, running_bot
+from tests.bot_harness import running_bot
 from tests.fake_bot_api import BOT_USERNAME, FakeBotAPI
 from tests.telegram_html import check_telegram_html
 
@@ -43,15 +42,8 @@ HOSTILE = {
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeBotAPI]:
-    api = FakeBotAPI().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def bot(fake: FakeBotAPI, index_path: Path, stories_dir: Path) -> Settings:
-    return bot_settings(fake, index_path, stories_dir)
+def bot(settings: Settings) -> Settings:
+    return settings
 
 
 @pytest.mark.parametrize("kind", list(HOSTILE))

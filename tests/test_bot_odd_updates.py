@@ -6,32 +6,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from bot.config import Settings
-from tests.bot_harness import bot_settings, running_bot
+from tests.bot_harness import running_bot
 from tests.fake_bot_api import BOT_USERNAME, FakeBotAPI
 
 SUMMIT = "where is the third summit?"
 SUMMIT_SENTENCE = "in an unspecified time and place"
 GROUP = {"chat_id": -100777, "chat_type": "supergroup"}
 REPLIES = ("sendMessage", "editMessageText", "sendChatAction", "answerCallbackQuery", "answerInlineQuery")
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotAPI]:
-    api = FakeBotAPI().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def settings(fake: FakeBotAPI, index_path: Path, stories_dir: Path) -> Settings:
-    return bot_settings(fake, index_path, stories_dir)
 
 
 def _edited(fake: FakeBotAPI) -> Any:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from bot.config import Settings
 from bot.progress import shown_if_slow
 from index.service import AnswerService
 from index.types import Answer
-from tests.bot_harness import bot_settings, running_bot
+from tests.bot_harness import running_bot
 from tests.fake_bot_api import FakeBotAPI
 
 SUMMIT = "where is the third summit?"
@@ -34,18 +33,6 @@ class HeldService(AnswerService):
         if not self.release.wait(20):
             raise TimeoutError("the test never released the answer")
         return super().ask(question, story, k)
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeBotAPI]:
-    api = FakeBotAPI().start()
-    yield api
-    api.stop()
-
-
-@pytest.fixture
-def settings(fake: FakeBotAPI, index_path: Path, stories_dir: Path) -> Settings:
-    return bot_settings(fake, index_path, stories_dir)
 
 
 async def test_a_slow_answer_shows_typing_first_then_the_answer(
