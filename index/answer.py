@@ -151,7 +151,7 @@ def _score_sentences(
             held /= total
             # an embedded question ("Did police say why?") is answered by a sentence reporting on it
             count = counts(f.counted, text) if q.qtype == "number" and f.counted else None
-            has_cue = held > 0 and (echoes(q, text) or _holds_kind(q, f, text, known))
+            has_cue = held > 0 and (echoes(q, text) or _holds_kind(q, count, text, known))
             has_verb = not verb_matters or f.predicate in present
             score = (
                 held
@@ -167,15 +167,13 @@ def _score_sentences(
     return out
 
 
-def _holds_kind(q: Question, f: Focus, text: str, known: frozenset[str]) -> bool:
-    """Does the sentence hold what is asked for? For "how many drivers", a number counting drivers,
-    if the sentence names drivers at all."""
+def _holds_kind(q: Question, count: bool | None, text: str, known: frozenset[str]) -> bool:
+    """Does the sentence hold what is asked for? For "how many drivers", a number counting drivers
+    (`count`, already worked out), if the sentence names drivers at all."""
     if not q.qtype:
         return False
-    if q.qtype == "number" and f.counted:
-        counted = counts(f.counted, text)
-        if counted is not None:
-            return counted
+    if count is not None:
+        return count
     return cue(q.qtype, text, known)
 
 

@@ -135,20 +135,12 @@ class FakeBotAPI:
         **extra: Any,
     ) -> dict[str, Any]:
         """A user sends `text` (commands get their bot_command entity, as Telegram adds it)."""
-        chat_id = user_id if chat_id is None else chat_id
-        msg: dict[str, Any] = {
-            "message_id": next(self._ids),
-            "date": int(time.time()),
-            "chat": self.chat(chat_id, chat_type),
-            "from": self.user(user_id),
-            "text": text,
-            **extra,
-        }
+        msg = self._bare(user_id, chat_id, chat_type)
+        msg.update(text=text, **extra)
         if text.startswith("/"):
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(text.split()[0])}]
         if reply_to is not None:
             msg["reply_to_message"] = reply_to
-        self._messages[(chat_id, msg["message_id"])] = msg
         return self._push(kind, msg)
 
     def press(self, sent: dict[str, Any], user_id: int = 42, data: str | None = None) -> dict[str, Any]:
