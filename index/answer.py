@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from index.background import rarity
 from index.corpus import Corpus
@@ -138,7 +139,8 @@ def _score_sentences(
             text = passage.sentences[i].text
             present = set(terms)
             position = corpus.lead[pid] + i
-            previous = _previous_terms(corpus, pid, i) if _PRONOUN_START.match(text) else frozenset()
+            words, refers_back = _shape(text)
+            previous = _previous_terms(corpus, pid, i) if refers_back else frozenset()
             title_credit = LEAD_TITLE_CREDIT if position < LEAD_SENTENCES else TITLE_CREDIT
             held = 0.0
             matched = 0
@@ -158,13 +160,20 @@ def _score_sentences(
                 + W_PASSAGE * pscore / best_passage
                 + W_LEAD / (1 + position)
                 + (W_NEAR * _nearness(q.terms, terms) if matched > 1 else 0.0)
-                - W_SHORT * (len(text.split()) < SHORT_WORDS)
+                - W_SHORT * (words < SHORT_WORDS)
                 + W_CUE * has_cue
                 + W_STORY * story_share
                 + W_PREDICATE * has_verb
             )
             out.append(_Scored(pid, i, score, held, has_cue, has_verb, held > 0 and count is True, count is False))
     return out
+
+
+@lru_cache(maxsize=65536)
+def _shape(sentence: str) -> tuple[int, bool]:
+    """The sentence's word count and whether it opens by referring back: worked out once per sentence,
+    not once per question."""
+    return len(sentence.split()), bool(_PRONOUN_START.match(sentence))
 
 
 def _holds_kind(q: Question, count: bool | None, text: str, known: frozenset[str]) -> bool:

@@ -127,10 +127,11 @@ class _Passages(Sequence[Passage]):
 
 
 class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
-    """Per passage, the terms of each of its sentences, split from the stored strings when asked."""
+    """Per passage, the terms of each of its sentences, split from the stored strings when first asked."""
 
     def __init__(self, columns: _Columns) -> None:
         self._c = columns
+        self._made: list[tuple[tuple[str, ...], ...] | None] = [None] * (len(columns.first) - 1)
 
     def __len__(self) -> int:
         return len(self._c.first) - 1
@@ -146,8 +147,11 @@ class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
         if not -n <= i < n:
             raise IndexError("passage number out of range")
         i = i if i >= 0 else i + n
-        terms = self._c.terms
-        return tuple(tuple(terms[s].split()) for s in range(self._c.first[i], self._c.first[i + 1]))
+        made = self._made[i]
+        if made is None:
+            terms, first = self._c.terms, self._c.first
+            made = self._made[i] = tuple(tuple(terms[s].split()) for s in range(first[i], first[i + 1]))
+        return made
 
 
 class Corpus:

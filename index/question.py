@@ -124,14 +124,17 @@ def cue(qtype: str, sentence: str, known: frozenset[str] = frozenset()) -> bool:
     """Does the sentence hold the kind of thing the question asks for, and something new of that kind?
     The answer to "who won the 1998 World Cup" is a name other than "World Cup", and to "when did it
     open in 1998" a date other than 1998: a match made only of `known` terms does not count."""
+    return any(not terms or not terms <= known for terms in _kind_matches(qtype, sentence))
+
+
+@lru_cache(maxsize=65536)
+def _kind_matches(qtype: str, sentence: str) -> tuple[frozenset[str], ...]:
+    """The terms of each match of the question type's pattern in the sentence: a sentence is scored
+    for many questions, and searching it is most of the cost of `cue`."""
     pattern = CUES.get(qtype)
     if pattern is None:
-        return False
-    for match in pattern.finditer(sentence):
-        terms = _terms_of(match.group(0))
-        if not terms or not terms <= known:
-            return True
-    return False
+        return ()
+    return tuple(_terms_of(match.group(0)) for match in pattern.finditer(sentence))
 
 
 @lru_cache(maxsize=65536)

@@ -41,6 +41,11 @@ class AnswerService:
         return report
 
     @property
+    def loaded(self) -> bool:
+        """Whether the index is in memory, so that asking reads no file."""
+        return self._corpus is not None
+
+    @property
     def corpus(self) -> Corpus:
         corpus = self._corpus
         if corpus is None:
