@@ -1,8 +1,8 @@
 """The Telegram Application: built from Settings, with thin handlers over the shared AnswerService.
 
-Answering a question runs in a thread (bot/progress.py), so the event loop stays free to notice a
-slow answer and show "typing" only then; the index build and reload, which take seconds, run in a
-thread too.
+A quick answer is worked out on the event loop, a slow one in a thread that shows "typing" while it
+lasts (bot/progress.py measures which is which); the index build and reload, which take seconds, always
+run in a thread.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from telegram.request import HTTPXRequest
 
 from bot.config import Settings
 from bot.limits import LRU, KeyedLock, UserRateLimit, Verdict
-from bot.progress import shown_if_slow
+from bot.progress import Offloader
 from bot.render import cap_lines, source_html, stories_html, text_html
 from bot.replies import EXPIRED, Replies, Reply, addressed_question
 from bot.retry import RetryingLimiter
@@ -86,6 +86,7 @@ class BotState:
     limit: UserRateLimit
     chat_story: LRU[int, str] = field(default_factory=lambda: LRU(100_000))
     chat_locks: KeyedLock[int] = field(default_factory=KeyedLock)  # one chat's answers go out in order
+    offloader: Offloader = field(default_factory=Offloader)
 
 
 def state(context: Context) -> BotState:
@@ -130,7 +131,8 @@ def build_application(
     )
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
-    app.add_handler(TypeHandler(Update, gate), group=-1)
+    if settings.allowed_chat_ids:  # a handler every update passes through costs 6% of throughput
+        app.add_handler(TypeHandler(Update, gate), group=-1)
     command = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", start, filters=command))
     app.add_handler(CommandHandler("help", help_, filters=command))
@@ -179,11 +181,10 @@ async def reload_index(service: AnswerService) -> str:
 
 
 async def gate(update: Update, context: Context) -> None:
-    """Drop updates from chats outside STORYBOT_ALLOWED_CHAT_IDS, when it is set."""
-    allowed = state(context).settings.allowed_chat_ids
+    """Drop updates from chats outside STORYBOT_ALLOWED_CHAT_IDS (installed only when it is set)."""
     chat = update.effective_chat
     place = chat.id if chat else (update.effective_user.id if update.effective_user else None)
-    if allowed and place not in allowed:
+    if place not in state(context).settings.allowed_chat_ids:
         raise ApplicationHandlerStop
 
 
@@ -316,13 +317,13 @@ async def answer_question(update: Update, context: Context, question: str) -> No
     async with s.chat_locks.hold(chat.id):
         scope = s.chat_story.get(chat.id)
 
-        def work() -> tuple[str | None, Answer]:  # in a thread: reads the index, touches no bot state
+        def work() -> tuple[str | None, Answer]:  # maybe in a thread: reads the index, touches no bot state
             try:
                 return scope, s.replies.answer(question, scope)
             except UnknownStoryError:  # the chat's story left the index: ask them all
                 return None, s.replies.answer(question, None)
 
-        story, answer = await shown_if_slow(work, lambda: _typing(context, chat.id))
+        story, answer = await s.offloader.run(work, lambda: _typing(context, chat.id), s.service.loaded)
         if story != scope:
             s.chat_story.pop(chat.id)
         await _send(update, s.replies.reply(question, story, answer))

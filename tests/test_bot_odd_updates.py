@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from telegram import Update
 
 from bot.config import Settings
 from tests.bot_harness import running_bot
@@ -96,3 +97,24 @@ async def test_an_update_the_library_cannot_read_is_skipped_not_fetched_forever(
     skipped = [r.getMessage() for r in caplog.records if r.name == "storybot.updates"]
     assert len(skipped) == 1
     assert "could not be read" in skipped[0]
+    # one warning line, not the library's CRITICAL dump of the batch with a traceback
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+
+
+async def test_a_batch_that_reads_whole_is_parsed_once(
+    fake: FakeBotAPI, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    parsed: list[int] = []
+    de_json = Update.de_json
+
+    def counting(data: dict[str, object], bot: object) -> Update:
+        update = de_json(data, bot)  # type: ignore[arg-type]
+        parsed.append(update.update_id)
+        return update
+
+    monkeypatch.setattr(Update, "de_json", counting)
+    async with running_bot(fake, settings):
+        fake.message(SUMMIT, user_id=42)
+        fake.message("/help", user_id=43)
+        await fake.wait_sent(2)
+    assert len(parsed) == len(set(parsed)) == 2

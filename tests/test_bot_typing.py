@@ -1,16 +1,18 @@
 """The "typing" action: shown while a slow answer is worked out, never for a quick one (Telegram's advice),
-end to end against the fake Bot API, and the helper that decides it."""
+end to end against the fake Bot API, and the helpers that decide it and where an answer is worked out."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from bot.config import Settings
-from bot.progress import shown_if_slow
+from bot.progress import Offloader, shown_if_slow
 from index.service import AnswerService
 from index.types import Answer
 from tests.bot_harness import running_bot
@@ -106,3 +108,65 @@ async def test_quick_work_is_not_shown_and_its_error_reaches_the_caller() -> Non
     with pytest.raises(ValueError, match="no index"):
         await shown_if_slow(broken, show, after=30)
     assert shown == []
+
+
+def _where(log: list[int]) -> Callable[[], str]:
+    def work() -> str:
+        log.append(threading.get_ident())
+        return "answer"
+
+    return work
+
+
+def _busy(seconds: float) -> Callable[[], str]:
+    def work() -> str:
+        end = time.thread_time() + seconds  # CPU, as an answer on a huge index spends it
+        while time.thread_time() < end:
+            pass
+        return "slow answer"
+
+    return work
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def test_the_first_work_goes_to_a_thread_and_quick_work_then_runs_on_the_loop() -> None:
+    offloader, ran = Offloader(), []
+    assert await offloader.run(_where(ran), _nothing) == "answer"
+    assert await offloader.run(_where(ran), _nothing) == "answer"
+    assert ran[0] != threading.get_ident()  # cost unknown: not on the loop
+    assert ran[1] == threading.get_ident()
+
+
+async def test_after_slow_work_the_next_goes_to_a_thread_until_work_is_quick_again() -> None:
+    offloader, ran = Offloader(budget=0.002), []
+    await offloader.run(_where(ran), _nothing)
+    assert offloader.inline
+    await offloader.run(_busy(0.02), _nothing)  # ten times the budget, measured on the loop
+    assert not offloader.inline
+    for _ in range(30):
+        await offloader.run(_where(ran), _nothing)
+    assert ran[1] != threading.get_ident()  # the one right after the slow work
+    assert ran[-1] == threading.get_ident()  # quick again: back on the loop
+
+
+async def test_work_that_is_not_ready_never_runs_on_the_loop() -> None:
+    offloader, ran = Offloader(), []
+    for _ in range(3):
+        await offloader.run(_where(ran), _nothing, ready=False)
+    assert offloader.inline  # it was quick, but it had to load first
+    assert threading.get_ident() not in ran
+
+
+async def test_an_error_on_the_loop_reaches_the_caller() -> None:
+    offloader = Offloader()
+    await offloader.run(lambda: 1, _nothing)
+
+    def broken() -> int:
+        raise ValueError("no index")
+
+    with pytest.raises(ValueError, match="no index"):
+        await offloader.run(broken, _nothing)
+    assert await offloader.run(lambda: 2, _nothing) == 2
