@@ -36,9 +36,10 @@ from telegram.ext import (
     TypeHandler,
     filters,
 )
-from telegram.request import HTTPXRequest
 
+from bot import heap
 from bot.config import Settings
+from bot.jsonbody import JSONRequest
 from bot.limits import LRU, KeyedLock, UserRateLimit, Verdict
 from bot.progress import Offloader
 from bot.render import cap_lines, source_html, stories_html, text_html
@@ -65,7 +66,7 @@ COMMANDS = [
 # others; few, because every connection open in httpcore's pool costs CPU on every Bot API call. Measured
 # (bench/throughput.py, 2,000 questions from 200 chats, 2026-11-28): 2: 494, 4: 460-518, 8: 361-416,
 # 16: 307, 32: 293-327 questions/s. 4 is as fast as 2 and leaves room for three chats waiting at once.
-CONCURRENT_UPDATES = 4
+CONCURRENT_UPDATES = int(os.environ.get("EXP_CONC", "4"))
 HELP = (
     "Ask me a question about the news stories I hold and I reply with the passage that answers it, "
     "the key sentence in bold, and where it comes from. If the story doesn't say, I tell you so.\n\n"
@@ -113,7 +114,7 @@ def build_application(
     bot = TolerantBot(
         settings.telegram_bot_token.get_secret_value(),
         base_url=settings.telegram_base_url,
-        request=HTTPXRequest(connection_pool_size=256, read_timeout=send_timeout),
+        request=JSONRequest(connection_pool_size=256, read_timeout=send_timeout),
         get_updates_request=polls or PollWatch(read_timeout=10.0),
         rate_limiter=RetryingLimiter(settings.max_sends_per_second),
     )
@@ -133,6 +134,10 @@ def build_application(
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
     if settings.allowed_chat_ids:  # a handler every update passes through costs 6% of throughput
         app.add_handler(TypeHandler(Update, gate), group=-1)
+    # questions first: most updates are questions, and every handler before the one that takes an
+    # update is asked about it (the filters make the two kinds disjoint, so the order changes nothing else)
+    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_text))
+    app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, group_text))
     command = filters.UpdateType.MESSAGE
     app.add_handler(CommandHandler("start", start, filters=command))
     app.add_handler(CommandHandler("help", help_, filters=command))
@@ -141,8 +146,6 @@ def build_application(
     app.add_handler(CommandHandler("story", story, filters=command))
     app.add_handler(CommandHandler("source", source, filters=command))
     app.add_handler(CommandHandler("reload", reload, filters=command))
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_text))
-    app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, group_text))
     app.add_handler(CallbackQueryHandler(more, pattern=r"^more:"))
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(InlineQueryHandler(inline))
@@ -158,6 +161,7 @@ async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
         log.info("built the index at %s (%d stories)", bot_state.service.index_path, len(report.stories))
     log.info("serving %d stories as @%s", len(bot_state.service.stories()), app.bot.username)
     await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
+    heap.settle()
 
 
 async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
@@ -172,6 +176,7 @@ async def reload_index(service: AnswerService) -> str:
     except Exception as exc:  # any failure keeps the old index; say which
         log.warning("reload failed, keeping the old index: %s", exc)
         return f"Reload failed, the old index stays: {exc}"
+    heap.settle()
     count = len(report.stories) if report else len(service.stories())
     log.info("reloaded the index: %d stories", count)
     return f"Reloaded: {count} stories."

@@ -145,7 +145,7 @@ def _score_sentences(
             held = 0.0
             matched = 0
             for term, w in weights.items():
-                if term in present or _spelled_out(q, term, text):
+                if term in present or (q.acronyms and _spelled_out(q, term, text)):
                     held += w
                     matched += 1
                 elif term in previous or term in title:
@@ -218,9 +218,11 @@ def _nearness(question_terms: tuple[str, ...], terms: tuple[str, ...]) -> float:
     pairs = list(zip(question_terms, question_terms[1:], strict=False))
     if not pairs:
         return 0.0
+    asked = set(question_terms)
     where: dict[str, list[int]] = {}
     for i, t in enumerate(terms):
-        where.setdefault(t, []).append(i)
+        if t in asked:
+            where.setdefault(t, []).append(i)
     near = 0
     for a, b in pairs:
         if a in where and b in where and any(abs(i - j) <= 3 for i in where[a] for j in where[b]):

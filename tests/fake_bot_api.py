@@ -46,6 +46,7 @@ class Call:
     params: dict[str, Any]
     status: int = 0  # 0 while in flight
     result: Any = None
+    content_type: str = ""  # of the request: how the bot encoded its parameters
 
 
 @dataclass
@@ -310,8 +311,9 @@ class FakeBotAPI:
         prefix, _, method = request.path.rpartition("/")
         length = int(request.headers.get("Content-Length") or 0)
         body = request.rfile.read(length).decode()
-        params = _params(body, request.headers.get("Content-Type") or "")
-        call = Call(method, params)
+        content_type = request.headers.get("Content-Type") or ""
+        params = _params(body, content_type)
+        call = Call(method, params, content_type=content_type)
         with self._cond:
             self.calls.append(call)
             faults = self._faults.get(method, [])
@@ -466,7 +468,8 @@ def _error(fault: Fault) -> dict[str, Any]:
 
 
 def _params(body: str, content_type: str) -> dict[str, Any]:
-    """PTB posts form fields, JSON-encoding every value that is not a string."""
+    """A JSON body (storybot posts one, bot/jsonbody.py), or form fields with every value that is not a
+    string JSON-encoded (python-telegram-bot's own way, and file uploads)."""
     if "json" in content_type:
         loaded: dict[str, Any] = json.loads(body or "{}")
         return loaded
