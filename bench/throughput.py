@@ -9,15 +9,20 @@ concurrently as storybot; the faster of the two is the ceiling. The bots take tu
 and medians are reported. The server's CPU is measured during every burst and the server alone is
 timed too, to show it is not what limits the bots.
 
-What limits storybot here (profiled with py-spy and cProfile, 2026-11-28): python-telegram-bot's CPU per
-Bot API call, most of it in httpx and httpcore, whose pool checks every open connection on every request.
-storybot used to make two calls a question, the typing action and the answer (190 questions/s, 0.22x);
-now the typing action goes out only for an answer slower than 0.3 s (bot/progress.py), so a question
-costs one call, and it handles 4 updates at once instead of 32 (fewer open connections). What is left
-(cProfile of a burst): a richer sendMessage than the echo's (HTML, a button, a longer text to encode and
-parse back), each update parsed twice (bot/updates.py), and the answer's hop to a thread (in one-off
-runs answering inline on the loop was about 13% faster, but then a slow answer could not be noticed).
-Answering itself is under a tenth of the bot's CPU.
+What limits both bots here (profiled with cProfile, and by switching parts off one at a time, 2026-11-28):
+python-telegram-bot's CPU per update and per Bot API call, most of it in httpx and httpcore and in
+parsing updates and replies. storybot costs more per question in four places, and each was cut:
+- the answer's hop to a thread, where the worker fought the loop for the GIL: quick answers now run on
+  the loop and only slow ones go to a thread (bot/progress.py), +16%;
+- the form encoding of a long answer, done by urllib a character at a time: answers now go as JSON
+  bodies (bot/jsonbody.py), +2.5%;
+- the garbage collector walking the libraries and the index at every full collection: the heap is
+  frozen once the index is loaded (bot/heap.py), +5%;
+- each update parsed twice (bot/updates.py now re-reads a batch only when it cannot be read whole), a
+  handler every update passed through (now only with an allow-list), the answer itself (80 -> 68 us).
+What is left is mostly the "More" button: python-telegram-bot builds, serialises and parses back an
+inline keyboard with every answer, about a tenth of storybot's CPU per question (with the button
+switched off in a trial, 0.83x of the echo bot instead of 0.75x); the answer and its HTML are another.
 """
 
 from __future__ import annotations

@@ -64,9 +64,9 @@ COMMANDS = [
 ]
 # Updates handled at once. More than one, so a send waiting out a 429 in one chat does not hold up the
 # others; few, because every connection open in httpcore's pool costs CPU on every Bot API call. Measured
-# (bench/throughput.py, 2,000 questions from 200 chats, 2026-11-28): 2: 494, 4: 460-518, 8: 361-416,
-# 16: 307, 32: 293-327 questions/s. 4 is as fast as 2 and leaves room for three chats waiting at once.
-CONCURRENT_UPDATES = int(os.environ.get("EXP_CONC", "4"))
+# (bench/throughput.py, 2,000 questions from 200 chats, 3 bursts each, 2026-11-28): 1: 627, 2: 673,
+# 4: 682, 8: 539 questions/s. 4 is the fastest and leaves room for three chats waiting at once.
+CONCURRENT_UPDATES = 4
 HELP = (
     "Ask me a question about the news stories I hold and I reply with the passage that answers it, "
     "the key sentence in bold, and where it comes from. If the story doesn't say, I tell you so.\n\n"
