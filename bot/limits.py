@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -91,25 +92,30 @@ class Thread:
 
 @dataclass(slots=True)
 class Threads:
-    """The questions behind live "More" buttons, under short keys that fit in callback data."""
+    """The questions behind live "More" buttons, under short keys that fit in callback data. Locked:
+    a "More" for a slow index is worked out in a thread while the loop adds new questions."""
 
     capacity: int = 5_000
     _store: LRU[str, Thread] = field(init=False)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._store = LRU(self.capacity)
 
     def add(self, thread: Thread) -> str:
-        key = format(next(self._ids), "x")
-        self._store.put(key, thread)
+        with self._lock:
+            key = format(next(self._ids), "x")
+            self._store.put(key, thread)
         return key
 
     def get(self, key: str) -> Thread | None:
-        return self._store.get(key)
+        with self._lock:
+            return self._store.get(key)
 
     def update(self, key: str, thread: Thread) -> None:
-        self._store.put(key, thread)
+        with self._lock:
+            self._store.put(key, thread)
 
     def __len__(self) -> int:
         return len(self._store)

@@ -263,10 +263,10 @@ async def reload(update: Update, context: Context) -> None:
 
 async def more(update: Update, context: Context) -> None:
     """The "More" button: acknowledge, then edit the message to the next passage."""
-    query = update.callback_query
+    query, s = update.callback_query, state(context)
     if query is None:
         return
-    result = state(context).replies.more(query.data or "")
+    result = await s.offloader.run(lambda: s.replies.more(query.data or ""), _no_sign, s.service.loaded)
     if isinstance(result, str):
         await query.answer(result)
         return
@@ -282,10 +282,10 @@ async def stale_button(update: Update, context: Context) -> None:
 
 async def inline(update: Update, context: Context) -> None:
     """Inline mode: up to five passages, each with its citation."""
-    query = update.inline_query
+    query, s = update.inline_query, state(context)
     if query is None:
         return
-    items = state(context).replies.inline(query.query)
+    items = await s.offloader.run(lambda: s.replies.inline(query.query), _no_sign, s.service.loaded)
     results = [
         InlineQueryResultArticle(
             i.id, i.title, InputTextMessageContent(i.html, parse_mode=ParseMode.HTML), description=i.description
@@ -347,6 +347,10 @@ def choose_story(s: BotState, chat_id: int, wanted: str) -> str:
         return f"There's no story {wanted!r}. /stories lists them."
     s.chat_story.put(chat_id, info.id)
     return f"Now asking about: {info.title}"
+
+
+async def _no_sign() -> None:
+    """A button press shows its own progress in the app, and an inline query has no chat to type in."""
 
 
 async def _typing(context: Context, chat_id: int) -> None:

@@ -9,6 +9,7 @@ loads in well under a second and holds no object per sentence until asked.
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -150,7 +151,10 @@ class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
         made = self._made[i]
         if made is None:
             terms, first = self._c.terms, self._c.first
-            made = self._made[i] = tuple(tuple(terms[s].split()) for s in range(first[i], first[i + 1]))
+            # interned: a term recurs across passages, so the memory kept grows with the vocabulary
+            made = self._made[i] = tuple(
+                tuple(map(sys.intern, terms[s].split())) for s in range(first[i], first[i + 1])
+            )
         return made
 
 
