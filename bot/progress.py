@@ -1,7 +1,7 @@
 """Answering without holding the event loop: quick work inline, slow work in a thread with a sign of life.
 
 A thread keeps the loop free while an answer is worked out, but the hop costs more than a quick answer:
-on the bundled story an answer takes about 0.15 ms of CPU, and answering on the loop instead of in a
+on the bundled story an answer takes about 0.1 ms of CPU, and answering on the loop instead of in a
 thread made the bot 16% faster (bench/throughput.py, 2026-11-28), the worker thread otherwise fighting
 the loop for the GIL. So `Offloader` measures the work and runs it inline only while it has been
 quick: under `budget` (1 ms, less than python-telegram-bot spends on one update of its own). Until
@@ -68,18 +68,25 @@ class Offloader:
         """`work()`'s result; inline only when `ready` (nothing to load first) and recent work was quick."""
         if ready and self.inline:
             start = time.perf_counter()
-            result = work()
-            self._measured(time.perf_counter() - start)
-            return result
+            try:
+                return work()
+            finally:  # work that fails slowly counts as slow too
+                self._measured(time.perf_counter() - start)
 
-        def timed() -> tuple[T, float]:
+        spent: list[float] = []  # the thread's CPU time, read back on the loop
+
+        def timed() -> T:
             start = time.thread_time()
-            value = work()
-            return value, time.thread_time() - start
+            try:
+                return work()
+            finally:
+                spent.append(time.thread_time() - start)
 
-        result, cpu = await shown_if_slow(timed, show)
-        self._measured(cpu)
-        return result
+        try:
+            return await shown_if_slow(timed, show)
+        finally:
+            if spent and ready:  # loading the index first is not what an answer costs
+                self._measured(spent[0])
 
     def _measured(self, seconds: float) -> None:
         blended = seconds if math.isinf(self.cost) else self.decay * self.cost + (1 - self.decay) * seconds

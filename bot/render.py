@@ -40,10 +40,8 @@ def esc(text: str) -> str:
     return html.escape(clean(text), quote=False)
 
 
-@lru_cache(maxsize=4096)
 def _fit(text: str, budget: int, keep_end: bool = False) -> str:
-    """Escaped `text`, shortened with an ellipsis to at most `budget` UTF-16 units; never cuts an entity.
-    Remembered: the same passages and citations come back answer after answer."""
+    """Escaped `text`, shortened with an ellipsis to at most `budget` UTF-16 units; never cuts an entity."""
     escaped = esc(text)
     if utf16_len(escaped) <= budget:
         return escaped
@@ -64,13 +62,18 @@ def _fit(text: str, budget: int, keep_end: bool = False) -> str:
     return "".join(pieces) + ELLIPSIS
 
 
+# The same passages and citations come back answer after answer: their pieces are remembered. Only
+# theirs: text a user controls (a /story argument) would fill the cache with what never recurs.
+_fit_story = lru_cache(maxsize=4096)(_fit)
+
+
 def text_html(text: str) -> str:
     """Plain text as a message: escaped and within the limit."""
     return _fit(text, MAX_MESSAGE)
 
 
 def citation_html(hit: Hit) -> str:
-    return f"— <i>{_fit(str(hit.citation), MAX_CITATION)}</i>"
+    return f"— <i>{_fit_story(str(hit.citation), MAX_CITATION)}</i>"
 
 
 def hit_html(hit: Hit, lead: str = "", limit: int = MAX_MESSAGE) -> str:
@@ -81,11 +84,11 @@ def hit_html(hit: Hit, lead: str = "", limit: int = MAX_MESSAGE) -> str:
     head = _fit(lead, limit // 4) + "\n\n" if lead else ""
     tail = "\n\n" + citation_html(hit)
     room = limit - utf16_len(head) - utf16_len(tail) - len("<b></b>")
-    sentence = _fit(hit.sentence.text, room)
+    sentence = _fit_story(hit.sentence.text, room)
     room -= utf16_len(sentence)
-    after_part = _fit(after, room // 2)
+    after_part = _fit_story(after, room // 2)
     room -= utf16_len(after_part)
-    before_part = _fit(before, room, keep_end=True)
+    before_part = _fit_story(before, room, keep_end=True)
     return f"{head}{before_part}<b>{sentence}</b>{after_part}{tail}"
 
 

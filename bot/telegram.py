@@ -87,6 +87,7 @@ class BotState:
     limit: UserRateLimit
     chat_story: LRU[int, str] = field(default_factory=lambda: LRU(100_000))
     chat_locks: KeyedLock[int] = field(default_factory=KeyedLock)  # one chat's answers go out in order
+    button_locks: KeyedLock[str] = field(default_factory=KeyedLock)  # presses of one button take turns
     offloader: Offloader = field(default_factory=Offloader)
 
 
@@ -266,12 +267,13 @@ async def more(update: Update, context: Context) -> None:
     query, s = update.callback_query, state(context)
     if query is None:
         return
-    result = await s.offloader.run(lambda: s.replies.more(query.data or ""), _no_sign, s.service.loaded)
-    if isinstance(result, str):
-        await query.answer(result)
-        return
-    await query.answer()
-    await _edit_or_send(query.message if isinstance(query.message, Message) else None, update, result)
+    async with s.button_locks.hold(query.data or ""):  # else two quick presses page to the same passage
+        result = await s.offloader.run(lambda: s.replies.more(query.data or ""), _no_sign, s.service.loaded)
+        if isinstance(result, str):
+            await query.answer(result)
+            return
+        await query.answer()
+        await _edit_or_send(query.message if isinstance(query.message, Message) else None, update, result)
 
 
 async def stale_button(update: Update, context: Context) -> None:

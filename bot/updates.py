@@ -54,7 +54,10 @@ class TolerantBot(ExtBot[None]):
             batch, self._batch = self._batch, None
             if batch is None:
                 raise
-            return tuple(self._readable(raw) for raw in batch)
+            updates = tuple(self._readable(raw) for raw in batch)
+            for update in updates:  # as ExtBot.get_updates does after reading a batch
+                self.insert_callback_data(update)
+            return updates
 
     def _readable(self, raw: dict[str, Any]) -> Update:
         try:

@@ -9,7 +9,6 @@ loads in well under a second and holds no object per sentence until asked.
 from __future__ import annotations
 
 import gc
-import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -133,6 +132,7 @@ class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
     def __init__(self, columns: _Columns) -> None:
         self._c = columns
         self._made: list[tuple[tuple[str, ...], ...] | None] = [None] * (len(columns.first) - 1)
+        self._words: dict[str, str] = {}  # one copy of each term; unlike sys.intern's, freed with the index
 
     def __len__(self) -> int:
         return len(self._c.first) - 1
@@ -151,9 +151,10 @@ class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
         made = self._made[i]
         if made is None:
             terms, first = self._c.terms, self._c.first
-            # interned: a term recurs across passages, so the memory kept grows with the vocabulary
+            # one copy of each term: terms recur across passages, so the memory kept grows with the vocabulary
+            words = self._words
             made = self._made[i] = tuple(
-                tuple(map(sys.intern, terms[s].split())) for s in range(first[i], first[i + 1])
+                tuple([words.setdefault(t, t) for t in terms[s].split()]) for s in range(first[i], first[i + 1])
             )
         return made
 

@@ -47,6 +47,7 @@ class Call:
     status: int = 0  # 0 while in flight
     result: Any = None
     content_type: str = ""  # of the request: how the bot encoded its parameters
+    body: bytes = b""  # the request's body, as it came
 
 
 @dataclass
@@ -310,10 +311,11 @@ class FakeBotAPI:
     def _handle(self, request: BaseHTTPRequestHandler) -> None:
         prefix, _, method = request.path.rpartition("/")
         length = int(request.headers.get("Content-Length") or 0)
-        body = request.rfile.read(length).decode()
+        raw = request.rfile.read(length)
+        body = raw.decode(errors="replace")
         content_type = request.headers.get("Content-Type") or ""
         params = _params(body, content_type)
-        call = Call(method, params, content_type=content_type)
+        call = Call(method, params, content_type=content_type, body=raw)
         with self._cond:
             self.calls.append(call)
             faults = self._faults.get(method, [])

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import socket
 
+import httpx
 import pytest
 from telegram import InputFile
-from telegram.error import NetworkError
+from telegram.error import NetworkError, TimedOut
 from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.config import Settings
 from bot.jsonbody import JSONRequest
+from bot.retry import never_sent
 from tests.bot_harness import running_bot
 from tests.fake_bot_api import FakeBotAPI
 
@@ -27,7 +29,8 @@ async def test_an_answer_goes_as_json_with_its_button_and_text_intact(fake: Fake
     assert sent.params["parse_mode"] == "HTML"
     assert sent.params["reply_markup"]["inline_keyboard"][0][0]["text"] == "More"
     assert "Moon Jae-in" in sent.params["text"]
-    assert "—" in sent.params["text"]  # the citation's dash, as UTF-8 in the body
+    assert "—" in sent.params["text"]  # the citation's dash ...
+    assert "—".encode() in sent.body  # ... as UTF-8, not escaped to \u2014
 
 
 def _params(**values: object) -> RequestData:
@@ -61,3 +64,33 @@ async def test_a_refused_connection_is_a_network_error_and_a_shut_request_says_s
     await request.shutdown()
     with pytest.raises(RuntimeError, match="not initialized"):
         await request.do_request(url, "POST", _params(chat_id=1))
+
+
+class FailingTransport(httpx.AsyncBaseTransport):
+    """A connection that fails the way the network can, passed to httpx in place of the real one."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "sent"),
+    [
+        (httpx.ConnectTimeout("connect"), False),
+        (httpx.PoolTimeout("pool"), False),
+        (httpx.WriteTimeout("write"), False),
+        (httpx.ReadTimeout("read"), True),
+    ],
+)
+async def test_a_timeout_is_timed_out_and_says_whether_the_request_got_out(error: Exception, sent: bool) -> None:
+    request = JSONRequest(httpx_kwargs={"transport": FailingTransport(error)})
+    await request.initialize()
+    try:
+        with pytest.raises(TimedOut) as caught:
+            await request.do_request("http://127.0.0.1:9/botX/sendMessage", "POST", _params(chat_id=1, text="hi"))
+    finally:
+        await request.shutdown()
+    assert never_sent(caught.value) is not sent  # what bot/retry.py decides a resend on
