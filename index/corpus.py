@@ -12,6 +12,7 @@ import gc
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import chain
 from pathlib import Path
 from typing import overload
@@ -127,12 +128,13 @@ class _Passages(Sequence[Passage]):
 
 
 class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
-    """Per passage, the terms of each of its sentences, split from the stored strings when first asked."""
+    """Per passage, the terms of each of its sentences, split from the stored strings when asked."""
 
     def __init__(self, columns: _Columns) -> None:
         self._c = columns
-        self._made: list[tuple[tuple[str, ...], ...] | None] = [None] * (len(columns.first) - 1)
-        self._words: dict[str, str] = {}  # one copy of each term; unlike sys.intern's, freed with the index
+        # the same passages come up question after question, so recent ones stay split; not all of them:
+        # a large index's split terms would take a quarter of its memory again (+59 MB at 100k sentences)
+        self._split = lru_cache(maxsize=8192)(self._split_passage)
 
     def __len__(self) -> int:
         return len(self._c.first) - 1
@@ -148,15 +150,11 @@ class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
         if not -n <= i < n:
             raise IndexError("passage number out of range")
         i = i if i >= 0 else i + n
-        made = self._made[i]
-        if made is None:
-            terms, first = self._c.terms, self._c.first
-            # one copy of each term: terms recur across passages, so the memory kept grows with the vocabulary
-            words = self._words
-            made = self._made[i] = tuple(
-                tuple([words.setdefault(t, t) for t in terms[s].split()]) for s in range(first[i], first[i + 1])
-            )
-        return made
+        return self._split(i)
+
+    def _split_passage(self, i: int) -> tuple[tuple[str, ...], ...]:
+        terms, first = self._c.terms, self._c.first
+        return tuple(tuple(terms[s].split()) for s in range(first[i], first[i + 1]))
 
 
 class Corpus:
