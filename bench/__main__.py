@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15, help="cold-start runs of each command (default 15)")
     parser.add_argument("--bot-questions", type=int, default=2000, help="questions in each bot burst (default 2000)")
     parser.add_argument("--bot-chats", type=int, default=200, help="chats they come from (default 200)")
-    parser.add_argument("--bot-rounds", type=int, default=3, help="bursts for each bot (default 3)")
+    parser.add_argument(
+        "--bot-rounds", type=int, default=5, help="bursts for each bot (default 5: a burst varies by 5-10%% here)"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the table (default {RESULTS})")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md's Performance section")
     args = parser.parse_args(argv)
