@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+import sys
+import threading
+from types import TracebackType
 
 MASK = "<token>"
+_log = logging.getLogger("storybot")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -33,10 +37,26 @@ def secrets_of(token: str) -> tuple[str, ...]:
 
 
 def install(token: str) -> None:
-    """Wrap the formatter of every root handler (logging is set up by then) so none can print the token."""
+    """Wrap the formatter of every root handler (logging is set up by then) so none can print the token,
+    and send what Python would print to stderr itself through them too: warnings, and the traceback of
+    an exception nothing caught, in the main thread or another."""
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig()
     for handler in root.handlers:
         if not isinstance(handler.formatter, RedactingFormatter):
             handler.setFormatter(RedactingFormatter(handler.formatter, secrets_of(token)))
+    logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
+    threading.excepthook = _log_uncaught_in_thread
+
+
+def _log_uncaught(kind: type[BaseException], error: BaseException, trace: TracebackType | None) -> None:
+    _log.critical("uncaught %s", kind.__name__, exc_info=(kind, error, trace))
+
+
+def _log_uncaught_in_thread(args: threading.ExceptHookArgs) -> None:
+    if issubclass(args.exc_type, SystemExit):  # as Python's own hook: a thread's exit is not an error
+        return
+    name = args.thread.name if args.thread else "a thread"
+    _log.error("uncaught %s in %s", args.exc_type.__name__, name, exc_info=args.exc_value)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import sys
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -179,6 +181,7 @@ async def test_the_token_never_reaches_the_log_even_from_httpx_at_debug(log_outp
     fake = FakeBotAPI(token=CANARY).start()
     loggers = [logging.getLogger(name) for name in ("httpx", "httpcore")]
     levels = [lg.level for lg in loggers]
+    hooks = sys.excepthook, threading.excepthook  # install() takes them over, for a serve process
     try:
         redact.install(CANARY)
         for lg in loggers:
@@ -198,6 +201,8 @@ async def test_the_token_never_reaches_the_log_even_from_httpx_at_debug(log_outp
         fake.stop()
         for lg, level in zip(loggers, levels, strict=True):
             lg.setLevel(level)
+        sys.excepthook, threading.excepthook = hooks
+        logging.captureWarnings(False)
     text = log_output.getvalue()
     assert "getMe" in text  # httpx did log its request line
     assert "bot<token>/getMe" in text

@@ -307,3 +307,36 @@ def test_timeouts_that_cannot_work_are_one_line(args: tuple[str, ...], expected:
     line = one_line_error(run("serve", *args, cwd=tmp_path, env={"TELEGRAM_BOT_TOKEN": CANARY}))
     assert expected in line
     assert CANARY not in line
+
+
+def test_warnings_and_uncaught_errors_go_through_the_masking_logs_too(tmp_path: Path) -> None:
+    """What Python prints to stderr by itself (a warning, a thread's or the main thread's uncaught error)
+    carries the token masked, as every log line does, once serve has installed the masking."""
+    script = f"""
+import logging, threading, warnings
+from bot import redact
+logging.basicConfig(level=logging.INFO)
+redact.install({CANARY!r})
+warnings.warn("a library warning quoting https://api.telegram.org/bot{CANARY}/getMe")
+def crash():
+    raise RuntimeError("bot{CANARY} in a thread")
+worker = threading.Thread(target=crash, name="answer")
+worker.start()
+worker.join()
+raise RuntimeError("bot{CANARY} in the main thread")
+"""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
+    r = subprocess.run(
+        [sys.executable, "-W", "default", "-c", script],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 1
+    assert CANARY not in r.stderr
+    assert CANARY.split(":")[1] not in r.stderr
+    assert "a library warning quoting https://api.telegram.org/bot<token>/getMe" in r.stderr
+    assert "uncaught RuntimeError in answer" in r.stderr
+    assert "uncaught RuntimeError" in r.stderr.split("in answer", 1)[1]  # the main thread's, after it
