@@ -67,6 +67,7 @@ COMMANDS = [
 # (bench/throughput.py, 2,000 questions from 200 chats, 3 bursts each, 2026-11-28): 1: 627, 2: 673,
 # 4: 682, 8: 539 questions/s. 4 is the fastest and leaves room for three chats waiting at once.
 CONCURRENT_UPDATES = 4
+INLINE_PER_QUESTION = 5  # inline queries a user may send per question allowed: one per word typed, roughly
 HELP = (
     "Ask me a question about the news stories I hold and I reply with the passage that answers it, "
     "the key sentence in bold, and where it comes from. If the story doesn't say, I tell you so.\n\n"
@@ -85,6 +86,7 @@ class BotState:
     service: AnswerService
     replies: Replies
     limit: UserRateLimit
+    inline_limit: UserRateLimit  # a separate, larger budget: an inline query comes with each keystroke
     chat_story: LRU[int, str] = field(default_factory=lambda: LRU(100_000))
     chat_locks: KeyedLock[int] = field(default_factory=KeyedLock)  # one chat's answers go out in order
     button_locks: KeyedLock[str] = field(default_factory=KeyedLock)  # presses of one button take turns
@@ -129,7 +131,11 @@ def build_application(
     )
     service = service or AnswerService(settings.index_path, settings.stories_dir)
     app.bot_data["storybot"] = BotState(
-        settings, service, Replies(service), UserRateLimit(settings.user_questions_per_minute)
+        settings,
+        service,
+        Replies(service),
+        UserRateLimit(settings.user_questions_per_minute),
+        UserRateLimit(INLINE_PER_QUESTION * settings.user_questions_per_minute),
     )
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
@@ -286,6 +292,9 @@ async def inline(update: Update, context: Context) -> None:
     """Inline mode: up to five passages, each with its citation."""
     query, s = update.inline_query, state(context)
     if query is None:
+        return
+    if s.inline_limit.check(query.from_user.id, time.monotonic()) is not Verdict.ALLOW:
+        await query.answer([], cache_time=0)  # nothing to show until the minute is over
         return
     items = await s.offloader.run(lambda: s.replies.inline(query.query), _no_sign, s.service.loaded)
     results = [

@@ -243,6 +243,19 @@ async def test_past_the_rate_limit_one_notice_then_silence(
         assert texts[2] == SLOW_DOWN
 
 
+async def test_inline_queries_have_their_own_larger_budget_past_which_they_get_no_results(
+    fake: FakeBotAPI, index_path: Path, stories_dir: Path
+) -> None:
+    settings = bot_settings(fake, index_path, stories_dir, user_questions_per_minute=1)  # 5 inline a minute
+    async with running_bot(fake, settings):
+        for n in range(1, 8):
+            fake.inline("summit", user_id=42)
+            await fake.wait_sent(n, "answerInlineQuery")
+        fake.inline("summit", user_id=43)  # someone else is unaffected
+        answers = [c.params["results"] for c in await fake.wait_sent(8, "answerInlineQuery")]
+    assert [bool(results) for results in answers] == [True] * 5 + [False] * 2 + [True]
+
+
 async def test_the_rate_limit_is_20_by_default_and_0_turns_it_off(
     fake: FakeBotAPI, index_path: Path, stories_dir: Path
 ) -> None:
