@@ -27,20 +27,23 @@ def fake() -> Iterator[FakeBotAPI]:
     api.stop()
 
 
+def outside_env(**extra: str) -> dict[str, str]:
+    """This environment without any STORYBOT_/TELEGRAM_ settings, with the project importable, plus `extra`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
+    return {**env, "PYTHONPATH": str(ROOT), **extra}
+
+
 def start_serve(
     fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path, *args: str, **env: str
 ) -> subprocess.Popen[str]:
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))},
-        "PYTHONPATH": str(ROOT),
-        "TELEGRAM_BOT_TOKEN": CANARY,
-        "TELEGRAM_BASE_URL": fake.base_url,
-        "STORYBOT_INDEX_PATH": str(index_path),
-        "STORYBOT_STORIES_DIR": str(stories_dir),
-        "STORYBOT_LOG_LEVEL": "DEBUG",
-        "STORYBOT_MAX_SENDS_PER_SECOND": "0",
-        **env,
-    }
+    environment = outside_env(
+        TELEGRAM_BOT_TOKEN=CANARY,
+        TELEGRAM_BASE_URL=fake.base_url,
+        STORYBOT_INDEX_PATH=str(index_path),
+        STORYBOT_STORIES_DIR=str(stories_dir),
+        STORYBOT_LOG_LEVEL="DEBUG",
+        STORYBOT_MAX_SENDS_PER_SECOND="0",
+    ) | env
     with (tmp_path / "serve.out").open("w") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--poll-timeout", "0.5", *args],
@@ -64,11 +67,10 @@ def assert_clean(output: str) -> None:
 
 
 def test_a_missing_token_is_one_line_and_exit_2(index_path: Path, stories_dir: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
     r = subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve"],
         cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(ROOT), "STORYBOT_INDEX_PATH": str(index_path)},
+        env=outside_env(STORYBOT_INDEX_PATH=str(index_path)),
         capture_output=True,
         text=True,
         timeout=60,
@@ -95,19 +97,16 @@ def test_a_rejected_token_at_the_default_log_level_is_exactly_one_line(
     index_path: Path, stories_dir: Path, tmp_path: Path
 ) -> None:
     other = FakeBotAPI(token="111:another-token").start()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
     try:
         r = subprocess.run(
             [sys.executable, "-m", "bot.cli", "serve"],
             cwd=tmp_path,
-            env={
-                **env,
-                "PYTHONPATH": str(ROOT),
-                "TELEGRAM_BOT_TOKEN": CANARY,
-                "TELEGRAM_BASE_URL": other.base_url,
-                "STORYBOT_INDEX_PATH": str(index_path),
-                "STORYBOT_STORIES_DIR": str(stories_dir),
-            },
+            env=outside_env(
+                TELEGRAM_BOT_TOKEN=CANARY,
+                TELEGRAM_BASE_URL=other.base_url,
+                STORYBOT_INDEX_PATH=str(index_path),
+                STORYBOT_STORIES_DIR=str(stories_dir),
+            ),
             capture_output=True,
             text=True,
             timeout=60,
@@ -204,17 +203,14 @@ async def test_every_fault_at_debug_never_shows_the_token(
 
 
 def test_a_bad_setting_beside_the_token_never_shows_it(index_path: Path, tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
     r = subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve"],
         cwd=tmp_path,
-        env={
-            **env,
-            "PYTHONPATH": str(ROOT),
-            "TELEGRAM_BOT_TOKEN": CANARY,
-            "STORYBOT_LOG_LEVEL": "DEBUG",
-            "STORYBOT_ADMIN_USER_IDS": CANARY,  # the token pasted into the wrong setting
-        },
+        env=outside_env(
+            TELEGRAM_BOT_TOKEN=CANARY,
+            STORYBOT_LOG_LEVEL="DEBUG",
+            STORYBOT_ADMIN_USER_IDS=CANARY,  # the token pasted into the wrong setting
+        ),
         capture_output=True,
         text=True,
         timeout=60,
@@ -325,11 +321,10 @@ worker.start()
 worker.join()
 raise RuntimeError("bot{CANARY} in the main thread")
 """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("STORYBOT_", "TELEGRAM_"))}
     r = subprocess.run(
         [sys.executable, "-W", "default", "-c", script],
         cwd=tmp_path,
-        env={**env, "PYTHONPATH": str(ROOT)},
+        env=outside_env(),
         capture_output=True,
         text=True,
         timeout=60,
