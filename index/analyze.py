@@ -206,25 +206,32 @@ def words_and_terms(text: str) -> list[tuple[str, str]]:
     """Each kept word (normalized, unstemmed) with its index term: answering weighs a term by how
     common its word is in English, which a stem cannot be looked up by."""
     pairs: list[tuple[str, str]] = []
-    for raw in _split_words(normalize(text)):
-        term = _term(raw)
-        if term:
-            pairs.append((raw.removeprefix(_ACRONYM_MARK), term))
+    for chunk in normalize(text).split():
+        pairs += _chunk_pairs(chunk)
     return pairs
 
 
-def _split_words(text: str) -> list[str]:
-    words: list[str] = []
-    for chunk in text.split():
-        mark = chunk.startswith(_ACRONYM_MARK)
-        if mark:
-            chunk = chunk[1:]
-        bare = chunk.strip("$€£.,;:!?()[]\"'")
-        if _NUMBER.fullmatch(bare):
-            words.append(bare)  # 210,000 and 4.5 stay one number
-            continue
-        found = _WORD.findall(chunk.replace("-", " ").replace("/", " "))
-        if mark and found:
-            found[0] = _ACRONYM_MARK + found[0]
-        words.extend(found)
-    return words
+@lru_cache(maxsize=262144)
+def _chunk_pairs(chunk: str) -> tuple[tuple[str, str], ...]:
+    """words_and_terms of one whitespace-separated chunk of normalized text. Chunks repeat (word
+    frequencies are skewed), and each is split and stemmed on its own, so building an index looks
+    most of them up here instead."""
+    pairs = []
+    for raw in _split_chunk(chunk):
+        term = _term(raw)
+        if term:
+            pairs.append((raw.removeprefix(_ACRONYM_MARK), term))
+    return tuple(pairs)
+
+
+def _split_chunk(chunk: str) -> list[str]:
+    mark = chunk.startswith(_ACRONYM_MARK)
+    if mark:
+        chunk = chunk[1:]
+    bare = chunk.strip("$€£.,;:!?()[]\"'")
+    if _NUMBER.fullmatch(bare):
+        return [bare]  # 210,000 and 4.5 stay one number
+    found: list[str] = _WORD.findall(chunk.replace("-", " ").replace("/", " "))
+    if mark and found:
+        found[0] = _ACRONYM_MARK + found[0]
+    return found

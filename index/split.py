@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from index.segment import sentence_starts
 from index.types import Paragraph, Passage, Sentence, Story
 
 PASSAGE_SENTENCES = 3
@@ -25,10 +26,8 @@ def sentences(paragraph: Paragraph) -> list[Sentence]:
     syntok's tokens do not rejoin into the original ("didn't" comes back changed), so only its
     offsets are used: a sentence runs from its first token to the next sentence's first token.
     """
-    from syntok import segmenter  # only index builds split sentences; questions never do
-
     text = paragraph.text
-    starts = [sent[0].offset for para in segmenter.analyze(text) for sent in para if sent]
+    starts = sentence_starts(text)
     if not starts:
         return []
     starts[0] = 0
