@@ -152,27 +152,32 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = settings_for(args)
     progress = _progress_bar() if sys.stderr.isatty() else None
-    report = build_and_save(settings.stories_dir, settings.index_path, progress)
+    # listing the dropped lines needs every story analysed again
+    report = build_and_save(settings.stories_dir, settings.index_path, progress, reuse=not args.show_dropped)
     for story in report.stories:
         warn = f" ({story.warning})" if story.warning else ""
-        print(printable(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}"))
+        print(printable(f"{story.id}: {story.passages} passages kept, {story.dropped_lines} lines dropped{warn}"))
         if args.show_dropped:
             for d in story.dropped:
                 text = printable(d.text if len(d.text) <= MAX_SHOWN else d.text[: MAX_SHOWN - 1] + "…")
                 print(f"  - line {d.line} [{d.reason}]: {text}")
     for skipped in report.skipped:
         print(one_line(f"skipped {skipped.path}: {skipped.reason}"), file=sys.stderr)
-    print(f"index written to {settings.index_path}: {len(report.stories)} stories, {len(report.skipped)} skipped")
+    print(
+        f"index written to {settings.index_path}: {len(report.stories)} stories, {len(report.skipped)} skipped; "
+        f"{report.analysed} analysed, {report.reused} unchanged"
+    )
     return 0
 
 
-def _progress_bar(min_files: int = 20) -> Callable[[int, int], None]:
-    def show(done: int, total: int) -> None:
+def _progress_bar(min_files: int = 20) -> Callable[[int, int, int], None]:
+    def show(done: int, total: int, reused: int) -> None:
         if total < min_files:
             return
         filled = int(30 * done / total)
         end = "\n" if done == total else ""
-        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} stories", end=end, file=sys.stderr, flush=True)
+        bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} stories ({reused} unchanged)"
+        print(f"\r{bar}", end=end, file=sys.stderr, flush=True)
 
     return show
 

@@ -1,18 +1,32 @@
-"""A stories folder to an index file, with a report of what was kept, dropped and skipped."""
+"""A stories folder to an index file, with a report of what was kept, dropped, skipped and reused.
+
+A rebuild re-analyses only the files whose bytes changed: each story's record in the index carries
+the hash of its file and the analysis key it was made under, and a file with the same bytes under
+the same key gets its old record back (renamed files included, under their new id).
+"""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from index.analyze import tokenize
+from index.analyze import ANALYZER, tokenize
 from index.clean import clean
-from index.read import StoryFileError, read_story, story_files
+from index.read import StoryFileError, story_bytes, story_files, story_from_bytes
 from index.split import passages
-from index.store import IndexFile, StoryRecord, save
+from index.store import IndexFile, IndexFileError, StoryRecord, load, save
 from index.types import Dropped
+
+# Names what reading, cleaning and splitting make of a file (index/read.py, clean.py, split.py,
+# segment.py): bump it whenever a change there changes a story's record, so rebuilds re-analyse.
+RECORDS = "2026.12-1"
+
+# Called after each file with (files done, files in all, stories reused so far).
+OnFile = Callable[[int, int, int], None]
 
 
 class StoriesError(Exception):
@@ -24,8 +38,11 @@ class StoryReport:
     id: str
     path: str
     passages: int
-    dropped: tuple[Dropped, ...]
+    dropped_lines: int
+    # the dropped lines themselves, when the story was analysed in this build (not when reused)
+    dropped: tuple[Dropped, ...] = ()
     warning: str = ""
+    reused: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,9 +56,49 @@ class BuildReport:
     stories: list[StoryReport] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
 
+    @property
+    def reused(self) -> int:
+        return sum(s.reused for s in self.stories)
 
-def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) -> tuple[IndexFile, BuildReport]:
-    """Read, clean, split and tokenize every story in the folder. Bad files are skipped and reported."""
+    @property
+    def analysed(self) -> int:
+        return len(self.stories) - self.reused
+
+
+def analysis_key(**more: str) -> str:
+    """Everything besides a file's bytes that shapes its record, as one string: the tokenizer, the
+    reading, cleaning and splitting code, and the libraries they lean on. Another stage that adds to
+    a record (say, an embedding model) passes its own version as one more component."""
+    parts = {
+        "analyzer": ANALYZER,
+        "records": RECORDS,
+        "syntok": _installed("syntok"),
+        "trafilatura": _installed("trafilatura"),
+        **more,
+    }
+    return ";".join(f"{name}={value}" for name, value in parts.items())
+
+
+def _installed(package: str) -> str:
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "none"
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def build(
+    stories_dir: Path,
+    on_file: OnFile | None = None,
+    previous: IndexFile | None = None,
+    analysis: str | None = None,
+) -> tuple[IndexFile, BuildReport]:
+    """Read, clean, split and tokenize every story in the folder, reusing the records of `previous`
+    for files whose bytes it already analysed under the same analysis key. Bad files are skipped
+    and reported."""
     if stories_dir.exists() and not stories_dir.is_dir():
         raise StoriesError(f"stories folder {stories_dir} is a file, not a folder: point --stories at a folder")
     if not stories_dir.is_dir():
@@ -49,6 +106,10 @@ def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) 
     files = story_files(stories_dir)
     if not files:
         raise StoriesError(f"no stories (.txt, .md, .html) in {stories_dir}: add one with `storybot add`")
+    key = analysis_key() if analysis is None else analysis
+    reusable = [r for r in previous.stories if r.analysis == key] if previous else []
+    same_file = {(r.content_hash, r.path): r for r in reusable}
+    same_bytes = {r.content_hash: r for r in reusable}
     report = BuildReport()
     records: list[StoryRecord] = []
     indexed: dict[str, str] = {}  # story id -> the file it came from: the id is the file stem
@@ -58,7 +119,15 @@ def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) 
                 raise StoryFileError(
                     f"same story id {path.stem!r} as {indexed[path.stem]}: rename one of them to index both"
                 )
-            record, story_report = _story(path)
+            data = story_bytes(path)
+            digest = content_hash(data)
+            record = same_file.get((digest, path.name)) or _renamed(same_bytes.get(digest), path)
+            if record is not None:
+                story_report = StoryReport(
+                    record.id, str(path), len(record.passage_sentences), record.dropped, (), record.warning, True
+                )
+            else:
+                record, story_report = _story(path, data, digest, key)
         except StoryFileError as exc:
             report.skipped.append(Skipped(str(path), str(exc)))
         else:
@@ -69,7 +138,7 @@ def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) 
             else:
                 report.skipped.append(Skipped(str(path), "no story text found (everything looked like boilerplate)"))
         if on_file:
-            on_file(n, len(files))
+            on_file(n, len(files), report.reused)
     if not records:
         raise StoriesError(f"no usable story in {stories_dir}: every file was skipped")
     built_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -77,15 +146,40 @@ def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) 
 
 
 def build_and_save(
-    stories_dir: Path, index_path: Path, on_file: Callable[[int, int], None] | None = None
+    stories_dir: Path,
+    index_path: Path,
+    on_file: OnFile | None = None,
+    *,
+    reuse: bool = True,
+    analysis: str | None = None,
 ) -> BuildReport:
-    index, report = build(stories_dir, on_file)
+    """Build and write the index; with `reuse`, stories unchanged since the index there was built
+    keep their records. An index that is missing, damaged or of another version just means a full
+    build."""
+    index, report = build(stories_dir, on_file, previous_index(index_path) if reuse else None, analysis)
     save(index, index_path)
     return report
 
 
-def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
-    raw = read_story(path)
+def previous_index(index_path: Path) -> IndexFile | None:
+    """The index a rebuild may reuse records from, or None when there is no usable one."""
+    try:
+        return load(index_path)
+    except IndexFileError:
+        return None
+
+
+def _renamed(old: StoryRecord | None, path: Path) -> StoryRecord | None:
+    """The record of a file with the same bytes under another name, as this file's record: the same
+    as analysing it again, unless the format changes with the suffix, or the story has no title of
+    its own (its title is then its id)."""
+    if old is None or Path(old.path).suffix.lower() != path.suffix.lower() or old.title == old.id:
+        return None
+    return old.model_copy(update={"id": path.stem, "path": path.name})
+
+
+def _story(path: Path, data: bytes, digest: str, analysis: str) -> tuple[StoryRecord, StoryReport]:
+    raw = story_from_bytes(path, data)
     story = clean(raw)
     parts = passages(story)
     sentences = [s for p in parts for s in p.sentences]
@@ -96,6 +190,9 @@ def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
         byline=story.byline,
         source=story.source,
         path=path.name,
+        content_hash=digest,
+        analysis=analysis,
+        warning=raw.warning,
         paragraphs=len(story.paragraphs),
         dropped=len(story.dropped),
         passage_paragraphs=[p.paragraph for p in parts],
@@ -105,4 +202,5 @@ def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
         ends=[end for _, end in spans],
         terms=[" ".join(tokenize(s.text)) for s in sentences],
     )
-    return record, StoryReport(story.id, str(path), len(parts), story.dropped, raw.warning)
+    report = StoryReport(story.id, str(path), len(parts), len(story.dropped), story.dropped, raw.warning)
+    return record, report

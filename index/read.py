@@ -46,13 +46,22 @@ def story_files(folder: Path) -> list[Path]:
 
 def read_story(path: Path) -> RawStory:
     """Read one story file, or raise StoryFileError naming what is wrong with it."""
+    return story_from_bytes(path, story_bytes(path))
+
+
+def story_bytes(path: Path) -> bytes:
+    """A story file's bytes, or StoryFileError when it cannot be read or is too large."""
     try:
         size = path.stat().st_size
         if size > MAX_STORY_BYTES:
             raise StoryFileError(f"larger than {MAX_STORY_BYTES // (1024 * 1024)} MB")
-        data = path.read_bytes()
+        return path.read_bytes()
     except OSError as exc:
         raise StoryFileError(exc.strerror or str(exc)) from None
+
+
+def story_from_bytes(path: Path, data: bytes) -> RawStory:
+    """The story in a file's bytes; the file's name says its format and gives the story's id."""
     text, warning = decode(data)
     suffix = path.suffix.lower()
     if suffix in (".html", ".htm"):

@@ -18,7 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from index.analyze import ANALYZER
 
 FORMAT = "storybot-index"
-VERSION = 2  # 2: columnar stories; 1 (nested passage and sentence records) is rebuilt, not read
+# 3: each story records the hash of its file and the analysis that made it, so a rebuild reuses it;
+# 2: columnar stories; 1: nested passage and sentence records. Older versions are rebuilt, not read.
+VERSION = 3
 
 
 class IndexFileError(Exception):
@@ -35,6 +37,10 @@ class StoryRecord(_Record):
     byline: str
     source: str
     path: str
+    # a rebuild reuses this record for a file with the same bytes analysed the same way (index.build)
+    content_hash: str
+    analysis: str
+    warning: str  # what reading the file found wrong with it (say, not UTF-8), shown again on reuse
     paragraphs: int
     dropped: int
     passage_paragraphs: list[int]  # the paragraph number of each passage, in order
@@ -58,7 +64,7 @@ class StoryRecord(_Record):
 
 class IndexFile(_Record):
     format: Literal["storybot-index"] = "storybot-index"
-    version: Literal[2] = 2
+    version: Literal[3] = 3
     # the tokenizer that made the stored terms: questions must be tokenized the same way
     analyzer: str = ANALYZER
     built_at: str

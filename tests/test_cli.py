@@ -162,7 +162,14 @@ def test_index_reports_passages_kept_and_lines_dropped(
     assert out.splitlines() == [
         "rail-strike-called-off: 4 passages kept, 13 lines dropped",
         "third-trump-kim-summit: 4 passages kept, 29 lines dropped",
-        f"index written to {index_path}: 2 stories, 0 skipped",
+        f"index written to {index_path}: 2 stories, 0 skipped; 2 analysed, 0 unchanged",
+    ]
+    code, out, _ = _main(capsys, "index", "--stories", str(stories_dir), "--index", str(index_path))
+    assert code == 0
+    assert out.splitlines() == [  # a second run reuses both stories and reports them the same
+        "rail-strike-called-off: 4 passages kept, 13 lines dropped",
+        "third-trump-kim-summit: 4 passages kept, 29 lines dropped",
+        f"index written to {index_path}: 2 stories, 0 skipped; 0 analysed, 2 unchanged",
     ]
     code, out, _ = _main(capsys, "index", "--stories", str(stories_dir), "--index", str(index_path), "--show-dropped")
     assert "  - line 1 [navigation]: Skip to main content" in out

@@ -132,12 +132,11 @@ def _many_stories(folder: Path, count: int) -> None:
         (folder / f"story-{i:02d}.txt").write_text(GOOD.replace("Monday", f"day {i}"), encoding="utf-8")
 
 
-def test_progress_bar_on_a_terminal_for_a_large_folder(tmp_path: Path) -> None:
-    folder = tmp_path / "many"
-    _many_stories(folder, 25)
+def _index_on_a_terminal(folder: Path, index: Path) -> bytes:
+    """What `storybot index` shows on a terminal's stderr."""
     controller, terminal = pty.openpty()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "index", "--stories", str(folder), "--index", str(tmp_path / "i.json")],
+        [sys.executable, "-m", "bot.cli", "index", "--stories", str(folder), "--index", str(index)],
         stdout=subprocess.DEVNULL,
         stderr=terminal,
         stdin=subprocess.DEVNULL,
@@ -155,18 +154,27 @@ def test_progress_bar_on_a_terminal_for_a_large_folder(tmp_path: Path) -> None:
     proc.wait(timeout=60)
     os.close(controller)
     assert proc.returncode == 0
-    assert b"25/25 stories" in seen
+    return seen
+
+
+def test_progress_bar_on_a_terminal_for_a_large_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    _many_stories(folder, 25)
+    seen = _index_on_a_terminal(folder, tmp_path / "i.json")
+    assert b"25/25 stories (0 unchanged)" in seen
     assert b"[" + b"#" * 30 + b"]" in seen
+    (folder / "story-03.txt").write_text(GOOD.replace("Monday", "Sunday"), encoding="utf-8")
+    seen = _index_on_a_terminal(folder, tmp_path / "i.json")
+    assert b"25/25 stories (24 unchanged)" in seen  # the rebuild counts what it did not analyse again
 
 
 def test_no_progress_bar_when_not_on_a_terminal_or_for_few_stories(tmp_path: Path) -> None:
     folder = tmp_path / "many"
     _many_stories(folder, 25)
-    r = run("index", "--stories", str(folder), "--index", str(tmp_path / "i.json"))
-    assert r.returncode == 0
-    assert "stories\r" not in r.stderr
-    assert "25/25" not in r.stderr
-    assert "#" not in r.stderr
+    for _ in range(2):  # a full build, then a rebuild that reuses every story
+        r = run("index", "--stories", str(folder), "--index", str(tmp_path / "i.json"))
+        assert r.returncode == 0
+        assert r.stderr == ""
 
 
 def test_stories_error_for_missing_folder_names_the_setting(tmp_path: Path) -> None:
