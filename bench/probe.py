@@ -1,7 +1,8 @@
 """Run in a fresh process so its time and peak memory are storybot's alone, then print them as JSON.
 
-python -m bench.probe build STORIES INDEX
+python -m bench.probe build STORIES INDEX   (incremental when INDEX exists, as `storybot index` is)
 python -m bench.probe load INDEX
+python -m bench.probe bm25s INDEX           (bm25s tokenizing, stemming and indexing INDEX's passage texts)
 """
 
 from __future__ import annotations
@@ -21,11 +22,20 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["build"] and len(argv) == 3:
         from index.build import build_and_save
 
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         report = build_and_save(Path(argv[1]), Path(argv[2]))
-        seconds = time.perf_counter() - start
+        seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         passages = sum(s.passages for s in report.stories)
-        out = {"seconds": seconds, "rss_mb": peak_rss_mb(), "stories": len(report.stories), "passages": passages}
+        out = {
+            "seconds": seconds,
+            "cpu_seconds": cpu,
+            "rss_mb": peak_rss_mb(),
+            "stories": len(report.stories),
+            "reused": report.reused,
+            "passages": passages,
+        }
+    elif argv[:1] == ["bm25s"] and len(argv) == 2:
+        out = _bm25s(Path(argv[1]))
     elif argv[:1] == ["load"] and len(argv) == 2:
         start = time.perf_counter()
         from index.corpus import Corpus
@@ -45,6 +55,28 @@ def main(argv: list[str]) -> int:
         return 2
     print(json.dumps(out))
     return 0
+
+
+def _bm25s(index_path: Path) -> dict[str, float]:
+    """bm25s's own pipeline (its tokenizer with English stopwords, PyStemmer's English stemmer, then
+    `index`) over the passage texts storybot's build made, timed from the texts in memory."""
+    import bm25s
+    import Stemmer
+
+    from index.store import load
+
+    texts = []
+    for story in load(index_path).stories:
+        first = 0
+        for size in story.passage_sentences:
+            texts.append(" ".join(story.texts[first : first + size]))
+            first += size
+    start, cpu = time.perf_counter(), time.process_time()
+    tokens = bm25s.tokenize(texts, stopwords="en", stemmer=Stemmer.Stemmer("english"), show_progress=False)
+    retriever = bm25s.BM25(k1=1.5, b=0.75, method="lucene")
+    retriever.index(tokens, show_progress=False)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return {"seconds": seconds, "cpu_seconds": cpu, "rss_mb": peak_rss_mb(), "passages": len(texts)}
 
 
 if __name__ == "__main__":

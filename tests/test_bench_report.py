@@ -17,7 +17,9 @@ def report(answer_p99: float = 0.004, cold: float = 0.28) -> Report:
     r = Report("2 cores (nproc), Test CPU, Python 3.11", "2026-01-01 00:00 UTC", "numpy 2")
     r.bundled, r.bundled_questions = Latency(0.0001, 0.0002, 300), 12
     r.stories, r.sentences, r.passages, r.asked, r.same_top = 2000, 100_000, 47_000, 300, 300
-    r.build = {"seconds": 14.0, "rss_mb": 120.0}
+    r.build = {"seconds": 8.0, "cpu_seconds": 7.5, "rss_mb": 120.0}
+    r.bm25s_pipeline = {"seconds": 2.5, "cpu_seconds": 2.4, "passages": 47_000}
+    r.rebuild_one = {"seconds": 0.5, "cpu_seconds": 0.4, "reused": 1999, "stories": 2000}
     r.index_mb = 18.0
     r.load, r.load_rss_mb = {"seconds": 0.5, "import_seconds": 0.2}, 215.0
     r.answer = Latency(0.001, answer_p99, 300)
@@ -81,3 +83,35 @@ def test_bot_throughput_is_judged_against_the_faster_echo_bot(storybot: float, r
     row = next(line for line in r.markdown().splitlines() if line.startswith("| storybot ("))
     assert f"| {storybot:.0f} | {ratio} |" in row
     assert row.endswith(f"| {verdict} |")
+
+
+def _row(r: Report, start: str) -> str:
+    return next(line for line in r.markdown().splitlines() if line.startswith(start))
+
+
+@pytest.mark.parametrize(("bm25s_seconds", "ratio", "verdict"), [(2.5, "3.2x", "yes"), (0.5, "16.0x", "**no**")])
+def test_the_build_is_judged_against_bm25s_on_the_same_texts(bm25s_seconds: float, ratio: str, verdict: str) -> None:
+    r = report()
+    r.bm25s_pipeline = {**r.bm25s_pipeline, "seconds": bm25s_seconds}
+    row = _row(r, "| index build against bm25s")
+    assert f"| {ratio}: 8.0 s against {bm25s_seconds:.1f} s (CPU 7.5 s against 2.4 s) | <= 4x |" in row
+    assert "47,000 passage texts" in row
+    assert row.endswith(f"| {verdict} |")
+
+
+@pytest.mark.parametrize(("seconds", "ratio", "verdict"), [(0.5, "0.06x", "yes"), (1.2, "0.15x", "**no**")])
+def test_a_one_story_rebuild_is_judged_against_the_full_build(seconds: float, ratio: str, verdict: str) -> None:
+    r = report()
+    r.rebuild_one = {**r.rebuild_one, "seconds": seconds}
+    row = _row(r, "| rebuild after one story changed")
+    assert "1,999 stories reused" in row
+    assert f"| {ratio}: {seconds:.2f} s (CPU 0.4 s) | <= 0.1x |" in row
+    assert row.endswith(f"| {verdict} |")
+
+
+def test_build_rows_are_left_out_when_not_measured() -> None:
+    r = report()
+    r.bm25s_pipeline, r.rebuild_one = {}, {}
+    table = r.markdown()
+    assert "index build against bm25s" not in table
+    assert "rebuild after one story changed" not in table
