@@ -161,7 +161,10 @@ _stemmer = Stemmer.Stemmer("english")
 
 def normalize(text: str) -> str:
     """Unicode-normalize, unify apostrophes and mark acronyms so they survive the stopword list."""
-    text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+    elif "`" in text:  # the one ASCII apostrophe to unify; NFKC leaves ASCII as it is
+        text = text.translate(_APOSTROPHES)
     text = _ACRONYM.sub(_mark_acronym, text)
     text = text.replace("%", " percent ")
     return text.casefold()
@@ -199,16 +202,13 @@ def _term(word: str) -> str | None:
 
 def tokenize(text: str) -> list[str]:
     """Text to index terms: normalized, hyphens split, stopwords out, stemmed, numbers and ordinals unified."""
-    return [term for _, term in words_and_terms(text)]
+    return [term for chunk in normalize(text).split() for _, term in _chunk_pairs(chunk)]
 
 
 def words_and_terms(text: str) -> list[tuple[str, str]]:
     """Each kept word (normalized, unstemmed) with its index term: answering weighs a term by how
     common its word is in English, which a stem cannot be looked up by."""
-    pairs: list[tuple[str, str]] = []
-    for chunk in normalize(text).split():
-        pairs += _chunk_pairs(chunk)
-    return pairs
+    return [pair for chunk in normalize(text).split() for pair in _chunk_pairs(chunk)]
 
 
 @lru_cache(maxsize=262144)

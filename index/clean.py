@@ -13,6 +13,22 @@ from dataclasses import dataclass
 from index.read import RawStory
 from index.types import Dropped, Paragraph, Story
 
+
+class _Words:
+    """A case-insensitive pattern of lower-case words, only asked whether it occurs in a line. An ASCII
+    line is lower-cased and searched case-sensitively, which `re` does many times faster than with
+    IGNORECASE (same answer: the pattern has no upper-case letters); any other line is searched as it is."""
+
+    def __init__(self, pattern: str) -> None:
+        self._lowered = re.compile(pattern)
+        self._caseless = re.compile(pattern, re.IGNORECASE)
+
+    def search(self, text: str) -> bool:
+        if text.isascii():
+            return self._lowered.search(text.lower()) is not None
+        return self._caseless.search(text) is not None
+
+
 _TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$|[\"”’]$")
 _SEPARATOR = re.compile(r"^[\W_]*$")
 _SHORT_SENTENCE = re.compile(r"[a-z][.!?…][\"'”’)]*$")  # ends a sentence after a lower-case word
@@ -21,13 +37,14 @@ _NAV = re.compile(
     r"print|email|close|open|back to top|navigation|sections?|main menu|accessibility)\b",
     re.IGNORECASE,
 )
-_PROMO = re.compile(
+_PROMO_WORDS = _Words(
     r"newsletter|sign up|subscribe|subscription|your inbox|to your email|free daily email|"
     r"delivered (?:directly|straight|every|to)|unlock|paywall|premium|download (?:our|the) app|"
-    r"follow us|join us|support (?:our|independent) journalism|\b(?:www\.)?\w+\.(?:com|org|net|co\.uk)\b",
-    re.IGNORECASE,
+    r"follow us|join us|support (?:our|independent) journalism"
 )
-_READER = re.compile(r"\b(?:you|your|yours|we|our|us)\b|https?://", re.IGNORECASE)
+_WEB_ADDRESS = _Words(r"\b(?:www\.)?\w+\.(?:com|org|net|co\.uk)\b")
+_WEB_ADDRESS_END = _Words(r"\.(?:com|org|net|co\.uk)\b")  # quick to look for, and needed
+_READER = _Words(r"\b(?:you|your|yours|we|our|us)\b|https?://")
 _MENU_SEPARATORS = re.compile(r"\s[|•·]\s")
 _AD = re.compile(r"^(advertisement|sponsored|ad|promoted|paid content|story continues below)\b", re.IGNORECASE)
 _RELATED = re.compile(
@@ -45,9 +62,9 @@ _LIST_HEADER = re.compile(
 )
 # A copyright line or "all rights reserved" is never the story; the weaker words (cookies, privacy,
 # copyright as a subject) are, unless the line addresses the reader or is not a sentence.
-_LEGAL = re.compile(r"©|\(c\)\s*\d{4}|all rights reserved|copyright\s+(?:©\s*)?\d{4}", re.IGNORECASE)
-_LEGAL_WORDS = re.compile(
-    r"cookie|copyright|privacy (?:policy|notice|settings)|terms (?:of|and) (?:use|service|conditions)", re.IGNORECASE
+_LEGAL = _Words(r"©|\(c\)\s*\d{4}|all rights reserved|copyright\s+(?:©\s*)?\d{4}")
+_LEGAL_WORDS = _Words(
+    r"cookie|copyright|privacy (?:policy|notice|settings)|terms (?:of|and) (?:use|service|conditions)"
 )
 _COPYRIGHT_HOLDER = re.compile(
     r"(?:©|\(c\)|copyright)\s*(?:©\s*)?\d{4}(?:\s*[-–]\s*\d{4})?,?\s+(.+?)"
@@ -72,7 +89,7 @@ _IMPERATIVE = re.compile(
     r"discover|explore|don'?t miss|stay)\b",
     re.IGNORECASE,
 )
-_SECOND_PERSON = re.compile(r"\b(you|your|yours)\b", re.IGNORECASE)
+_SECOND_PERSON = _Words(r"\b(you|your|yours)\b")
 # Link texts run together: "grocery budgetThe Explainer", "2025The Week" (not "McDonald" or "YouTube").
 _GLUED = re.compile(r"(?:[a-z]{4}|[0-9])[A-Z][a-z]")
 _ATTRIBUTION = re.compile(r"\b(?:said|says|told|according to)\b")
@@ -80,10 +97,9 @@ _BIO_START = re.compile(
     r"^[A-Z][\w'’-]+(?:\s+[A-Z][\w'’.-]+){0,3}\s+(?:has|is|was|covers|writes|joined|"
     r"previously|reports|edits|leads)\b"
 )
-_BIO_WORDS = re.compile(
+_BIO_WORDS = _Words(
     r"\b(writer|editor|reporter|correspondent|journalist|columnist|covers|career|"
-    r"joined|previously (?:reported|worked|wrote)|author of)\b",
-    re.IGNORECASE,
+    r"joined|previously (?:reported|worked|wrote)|author of)\b"
 )
 _BIO_SOURCE = re.compile(r"\b(?:at|for|with)\s+(?:the\s+)?((?:[A-Z][\w'’.&-]*\s?){1,4})(?:\s+since\b|\.\s*$|\.)")
 
@@ -150,6 +166,12 @@ def _addresses_reader(text: str) -> bool:
     return bool(_READER.search(text) or _IMPERATIVE.match(text) or not _TERMINAL.search(text))
 
 
+def _promo(text: str) -> bool:
+    """Promo words or a web address in the line; the whole address is looked for only where one can end,
+    not from every word of a long line."""
+    return bool(_PROMO_WORDS.search(text) or _WEB_ADDRESS_END.search(text) and _WEB_ADDRESS.search(text))
+
+
 def _judge(text: str) -> str:
     """A verdict on one line alone: 'body', '' for a possible headline, or why it goes."""
     words = text.split()
@@ -157,7 +179,7 @@ def _judge(text: str) -> str:
     prose = bool(_TERMINAL.search(text)) and n >= 6
     if _SEPARATOR.match(text):
         return "separator"
-    if n > 0 and max(len(w) for w in words) > 200:
+    if n > 0 and max(map(len, words)) > 200:
         return "not prose (a run of text with no spaces)"
     if _byline_names(text):
         return "byline"
@@ -169,7 +191,7 @@ def _judge(text: str) -> str:
         return "related links"
     if n <= MAX_PROMO_WORDS and (_LEGAL.search(text) or _LEGAL_WORDS.search(text) and _addresses_reader(text)):
         return "cookie or copyright notice"
-    if n <= MAX_PROMO_WORDS and _PROMO.search(text) and _addresses_reader(text):
+    if n <= MAX_PROMO_WORDS and _promo(text) and _addresses_reader(text):
         return "newsletter or subscription promo"
     if _NAV.match(text) and n <= 5 or not prose and len(_MENU_SEPARATORS.findall(text)) >= 2:
         return "navigation"
@@ -197,7 +219,7 @@ def _mark_lists(lines: list[_Line]) -> None:
             continue
         before = lines[i - 1].verdict if i > 0 else ""
         after = lines[i + 1].verdict if i + 1 < len(lines) else ""
-        if "separator" in (before, after) or _GLUED.search(line.text) and line.verdict == "":
+        if "separator" in (before, after) or line.verdict == "" and _GLUED.search(line.text):
             line.verdict = "list of other headlines"
 
 
