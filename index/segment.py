@@ -14,9 +14,10 @@ import re
 
 from syntok._segmentation_states import State
 
-_WORD = r"(?:[A-Za-z]+(?:['’-][A-Za-z]+)*|[0-9]+)"
+# letters with no turn from lower to upper case inside: syntok cuts "iPhone" into two tokens
+_LETTERS = r"(?:[A-Z]+[a-z]*|[a-z]+)"
+_WORD = rf"(?:{_LETTERS}(?:['’-]{_LETTERS})*|[0-9]+)"
 _PLAIN = re.compile(rf"{_WORD}[,.!?;:]?(?: +{_WORD}[,.!?;:]?)*")
-_CASE_TURN = re.compile(r"[a-z][A-Z]")  # syntok cuts "iPhone" into two tokens
 _APOSTROPHE_PIECE = re.compile(r"['’][A-Za-z]+")
 _STOP = re.compile(r"[.!?;] +")
 _NO = frozenset(("no", "No", "NO"))
@@ -34,7 +35,7 @@ def sentence_starts(text: str) -> list[int]:
 
 def plain_starts(text: str) -> list[int] | None:
     """sentence_starts for a paragraph of plain words, or None when it is not one."""
-    if not _PLAIN.fullmatch(text) or _CASE_TURN.search(text):
+    if not _PLAIN.fullmatch(text):
         return None
     starts = [0]
     # where syntok is in its FirstToken state: at a sentence's first word, and after a stop it did

@@ -12,11 +12,14 @@ PASSAGE_SENTENCES = 3
 # syntok ends a sentence after titles and state abbreviations it does not know ("Gov. Phil Scott",
 # "MONTPELIER, Vt. (AP)"). A title never ends a sentence; anything continues one when the next
 # piece starts in lower case or with a dash, or is "(AP)" after an abbreviation.
-_TITLE_END = re.compile(
-    r"\b(?:Gov|Govs|Rep|Reps|Sen|Sens|Lt|Col|Gen|Maj|Sgt|Capt|Cmdr|Adm|Cpl|Pvt|Pres|Prof|Rev|Hon|Supt|Insp|"
-    r"Det|Atty|Amb|Gens|Msgr|Fr|Mt|Ft|No|Nos|Vol|Fig|Art|Sec)\.$"
-)
-_CONTINUES = re.compile(r"^[a-z–—-]")
+_TITLES = (
+    "Gov Govs Rep Reps Sen Sens Lt Col Gen Maj Sgt Capt Cmdr Adm Cpl Pvt Pres Prof Rev Hon Supt Insp "
+    "Det Atty Amb Gens Msgr Fr Mt Ft No Nos Vol Fig Art Sec"
+).split()
+_TITLE_END = re.compile(rf"\b(?:{'|'.join(_TITLES)})\.$")
+# a title, its full stop and the character before it, which decides the \b: all a match can look at
+_TITLE_TAIL = max(map(len, _TITLES)) + 2
+_CONTINUES = re.compile(r"[a-z–—-]")  # matched at the next sentence's start
 _ABBREVIATION_END = re.compile(r"\b[A-Z][a-z]{0,4}\.$")
 
 
@@ -34,9 +37,8 @@ def sentences(paragraph: Paragraph) -> list[Sentence]:
     kept = [0]
     for start in starts[1:]:
         before = text[kept[-1] : start].rstrip()
-        rest = text[start:]
-        dateline = rest.startswith("(") and _ABBREVIATION_END.search(before)
-        if _TITLE_END.search(before) or _CONTINUES.match(rest) or dateline:
+        dateline = text.startswith("(", start) and _ABBREVIATION_END.search(before)
+        if _TITLE_END.search(before[-_TITLE_TAIL:]) or _CONTINUES.match(text, start) or dateline:
             continue
         kept.append(start)
     out: list[Sentence] = []
