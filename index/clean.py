@@ -29,6 +29,7 @@ class _Words:
         return self._caseless.search(text) is not None
 
 
+_NON_WORD = re.compile(r"\W+")
 _TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$|[\"”’]$")
 _SEPARATOR = re.compile(r"^[\W_]*$")
 _SHORT_SENTENCE = re.compile(r"[a-z][.!?…][\"'”’)]*$")  # ends a sentence after a lower-case word
@@ -119,7 +120,7 @@ def clean(raw: RawStory) -> Story:
     lines = _lines(raw.text)
     seen: set[str] = set()
     for line in lines:
-        key = re.sub(r"\W+", " ", line.text.casefold()).strip()
+        key = _NON_WORD.sub(" ", line.text.casefold()).strip()
         line.verdict = "repeated" if key in seen and len(key) > 20 else _judge(line.text)
         seen.add(key)
     byline, byline_source = raw.byline, ""

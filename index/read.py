@@ -103,8 +103,11 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("latin-1"), "not UTF-8; read as Latin-1"
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in (9, 10, 12, 13))  # not tab, newline, form feed, return
+
+
 def _control_ratio(sample: bytes) -> float:
-    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 12, 13))
+    controls = len(sample) - len(sample.translate(None, _CONTROL_BYTES))
     return controls / max(1, len(sample))
 
 
