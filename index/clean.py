@@ -30,7 +30,10 @@ class _Words:
 
 
 _NON_WORD = re.compile(r"\W+")
-_TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$|[\"”’]$")
+# the ASCII characters \W matches, each to a space
+_ASCII_NON_WORD = str.maketrans({c: " " for c in map(chr, range(128)) if not (c.isalnum() or c == "_")})
+_TERMINALS = ".!?…:;"
+_CLOSERS = "\"'”’)]"  # may follow the mark that ends a sentence
 _SEPARATOR = re.compile(r"^[\W_]*$")
 _SHORT_SENTENCE = re.compile(r"[a-z][.!?…][\"'”’)]*$")  # ends a sentence after a lower-case word
 _NAV = re.compile(
@@ -112,6 +115,7 @@ class _Line:
     number: int
     text: str
     start: int
+    words: int  # how many, split at white space: every pass asks
     verdict: str = ""  # "" undecided, "body", "title" or a reason to drop
 
 
@@ -120,7 +124,7 @@ def clean(raw: RawStory) -> Story:
     lines = _lines(raw.text)
     seen: set[str] = set()
     for line in lines:
-        key = _NON_WORD.sub(" ", line.text.casefold()).strip()
+        key = _repeat_key(line.text)
         line.verdict = "repeated" if key in seen and len(key) > 20 else _judge(line.text)
         seen.add(key)
     byline, byline_source = raw.byline, ""
@@ -150,6 +154,13 @@ def clean(raw: RawStory) -> Story:
     )
 
 
+def _repeat_key(text: str) -> str:
+    """The line's words, case-folded, one space apart: the same line repeated, whatever its punctuation."""
+    if text.isascii():  # the same as the pattern, without a regular expression's pass over the line
+        return " ".join(text.lower().translate(_ASCII_NON_WORD).split())
+    return _NON_WORD.sub(" ", text.casefold()).strip()
+
+
 def _lines(text: str) -> list[_Line]:
     out: list[_Line] = []
     pos = 0
@@ -157,14 +168,20 @@ def _lines(text: str) -> list[_Line]:
         stripped = raw_line.strip()
         if stripped:
             lead = len(raw_line) - len(raw_line.lstrip())
-            out.append(_Line(number, stripped, pos + lead))
+            out.append(_Line(number, stripped, pos + lead, len(stripped.split())))
         pos += len(raw_line)
     return out
 
 
 def _addresses_reader(text: str) -> bool:
     """Promo copy talks to the reader, tells them to act, or is not a sentence at all."""
-    return bool(_READER.search(text) or _IMPERATIVE.match(text) or not _TERMINAL.search(text))
+    return bool(_READER.search(text) or _IMPERATIVE.match(text) or not _ends_a_sentence(text))
+
+
+def _ends_a_sentence(text: str) -> bool:
+    """The line (stripped) ends with a sentence's mark, maybe inside quotes or brackets, or with a quote."""
+    bare = text.rstrip(_CLOSERS)
+    return bool(bare) and bare[-1] in _TERMINALS or text.endswith(('"', "”", "’"))
 
 
 def _promo(text: str) -> bool:
@@ -177,7 +194,7 @@ def _judge(text: str) -> str:
     """A verdict on one line alone: 'body', '' for a possible headline, or why it goes."""
     words = text.split()
     n = len(words)
-    prose = bool(_TERMINAL.search(text)) and n >= 6
+    prose = n >= 6 and _ends_a_sentence(text)
     if _SEPARATOR.match(text):
         return "separator"
     if n > 0 and max(map(len, words)) > 200:
@@ -211,7 +228,7 @@ def _mark_lists(lines: list[_Line]) -> None:
             continue
         if line.verdict == "separator":
             continue
-        short = len(line.text.split()) <= MAX_LIST_ITEM_WORDS
+        short = line.words <= MAX_LIST_ITEM_WORDS
         if under_header and line.verdict in ("", "body") and (line.verdict == "" or short):
             line.verdict = "list of other headlines"
             continue
@@ -230,7 +247,7 @@ def _mark_promo_blocks(lines: list[_Line]) -> None:
     while changed:
         changed = False
         for i, line in enumerate(lines):
-            if line.verdict not in ("", "body") or len(line.text.split()) > MAX_PROMO_WORDS:
+            if line.verdict not in ("", "body") or line.words > MAX_PROMO_WORDS:
                 continue
             near = [lines[j].verdict for j in (i - 1, i + 1) if 0 <= j < len(lines)]
             if not any(v.startswith(("newsletter", "repeated")) for v in near):
@@ -245,7 +262,7 @@ def _mark_short_paragraphs(lines: list[_Line]) -> None:
     body paragraphs, or ends the story with only boilerplate after it."""
     passable = ("advertisement", "separator")
     for i, line in enumerate(lines):
-        words = len(line.text.split())
+        words = line.words
         if line.verdict != "" or words < 2 or not _SHORT_SENTENCE.search(line.text):
             continue
         before = next((ln.verdict for ln in reversed(lines[:i]) if ln.verdict not in passable), "")
@@ -261,12 +278,12 @@ def _find_title(lines: list[_Line]) -> str:
     first_body = next((i for i, ln in enumerate(lines) if ln.verdict == "body"), len(lines))
     candidates = [ln for ln in lines[:first_body] if ln.verdict == ""]
     for line in candidates:
-        if len(line.text.split()) >= 4:
+        if line.words >= 4:
             line.verdict = "title"
             return line.text
     if first_body + 1 < len(lines):
         first, below = lines[first_body], lines[first_body + 1]
-        if len(first.text.split()) <= 20 and below.verdict in ("byline", "dateline"):
+        if first.words <= 20 and below.verdict in ("byline", "dateline"):
             first.verdict = "title"
             return first.text
     if candidates:
@@ -323,7 +340,7 @@ def _mark_bios(lines: list[_Line], byline: str) -> None:
     for line in lines:
         if line.verdict != "body" or _ATTRIBUTION.search(line.text):
             continue
-        first = line.text.split()[0].strip(",.")
+        first = line.text.split(None, 1)[0].strip(",.")
         by_name = first in names and bool(_BIO_WORDS.search(line.text))
         if by_name or (_BIO_START.match(line.text) and _BIO_WORDS.search(line.text)):
             line.verdict = "author bio"
@@ -334,9 +351,9 @@ def _find_publisher(lines: list[_Line]) -> str:
     named_again = ("newsletter", "author bio", "cookie", "repeated")
     dropped_text = " ".join(ln.text for ln in lines if ln.verdict.startswith(named_again))
     for line in lines:
-        words = line.text.split()
-        short_title_case = 1 <= len(words) <= 4 and all(w[:1].isupper() for w in words)
-        if line.verdict == "" and short_title_case and line.text in dropped_text:
+        if line.verdict != "" or not 1 <= line.words <= 4:
+            continue
+        if all(w[:1].isupper() for w in line.text.split()) and line.text in dropped_text:
             line.verdict = "publisher name"
             return line.text
     return ""
