@@ -211,7 +211,7 @@ def words_and_terms(text: str) -> list[tuple[str, str]]:
     return [pair for chunk in normalize(text).split() for pair in _chunk_pairs(chunk)]
 
 
-@lru_cache(maxsize=262144)
+@lru_cache(maxsize=65536)
 def _chunk_pairs(chunk: str) -> tuple[tuple[str, str], ...]:
     """words_and_terms of one whitespace-separated chunk of normalized text. Chunks repeat (word
     frequencies are skewed), and each is split and stemmed on its own, so building an index looks

@@ -113,6 +113,7 @@ def build(
     report = BuildReport()
     records: list[StoryRecord] = []
     indexed: dict[str, str] = {}  # story id -> the file it came from: the id is the file stem
+    reused = 0
     for n, path in enumerate(files, 1):
         try:
             if path.stem in indexed:
@@ -124,7 +125,12 @@ def build(
             record = same_file.get((digest, path.name)) or _renamed(same_bytes.get(digest), path)
             if record is not None:
                 story_report = StoryReport(
-                    record.id, str(path), len(record.passage_sentences), record.dropped, (), record.warning, True
+                    record.id,
+                    str(path),
+                    passages=len(record.passage_sentences),
+                    dropped_lines=record.dropped,
+                    warning=record.warning,
+                    reused=True,
                 )
             else:
                 record, story_report = _story(path, data, digest, key)
@@ -135,10 +141,11 @@ def build(
                 records.append(record)
                 report.stories.append(story_report)
                 indexed[record.id] = path.name
+                reused += story_report.reused
             else:
                 report.skipped.append(Skipped(str(path), "no story text found (everything looked like boilerplate)"))
         if on_file:
-            on_file(n, len(files), report.reused)
+            on_file(n, len(files), reused)
     if not records:
         raise StoriesError(f"no usable story in {stories_dir}: every file was skipped")
     built_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -202,5 +209,12 @@ def _story(path: Path, data: bytes, digest: str, analysis: str) -> tuple[StoryRe
         ends=[end for _, end in spans],
         terms=[" ".join(tokenize(s.text)) for s in sentences],
     )
-    report = StoryReport(story.id, str(path), len(parts), len(story.dropped), story.dropped, raw.warning)
+    report = StoryReport(
+        story.id,
+        str(path),
+        passages=len(parts),
+        dropped_lines=len(story.dropped),
+        dropped=story.dropped,
+        warning=raw.warning,
+    )
     return record, report
