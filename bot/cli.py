@@ -176,8 +176,8 @@ def _progress_bar(min_files: int = 20) -> Callable[[int, int, int], None]:
             return
         filled = int(30 * done / total)
         end = "\n" if done == total else ""
-        bar = f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} stories ({reused} unchanged)"
-        print(f"\r{bar}", end=end, file=sys.stderr, flush=True)
+        counts = f"{done}/{total} stories ({done - reused} analysed, {reused} unchanged)"
+        print(f"\r[{'#' * filled}{'.' * (30 - filled)}] {counts}", end=end, file=sys.stderr, flush=True)
 
     return show
 

@@ -161,11 +161,11 @@ def test_progress_bar_on_a_terminal_for_a_large_folder(tmp_path: Path) -> None:
     folder = tmp_path / "many"
     _many_stories(folder, 25)
     seen = _index_on_a_terminal(folder, tmp_path / "i.json")
-    assert b"25/25 stories (0 unchanged)" in seen
+    assert b"25/25 stories (25 analysed, 0 unchanged)" in seen
     assert b"[" + b"#" * 30 + b"]" in seen
     (folder / "story-03.txt").write_text(GOOD.replace("Monday", "Sunday"), encoding="utf-8")
     seen = _index_on_a_terminal(folder, tmp_path / "i.json")
-    assert b"25/25 stories (24 unchanged)" in seen  # the rebuild counts what it did not analyse again
+    assert b"25/25 stories (1 analysed, 24 unchanged)" in seen  # the rebuild counts what it did not analyse again
 
 
 def test_no_progress_bar_when_not_on_a_terminal_or_for_few_stories(tmp_path: Path) -> None:
