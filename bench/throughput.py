@@ -206,7 +206,7 @@ def measure(
     index: Path, workdir: Path, questions: int = 2000, chats: int = 200, rounds: int = 3, stories: Path | None = None
 ) -> Throughput:
     """Rotate storybot and the two echo bots, each first in turn, `rounds` bursts each; medians of the rates."""
-    from bot.telegram import CONCURRENT_UPDATES  # imports telegram: only when measuring
+    from bot.telegram.app import CONCURRENT_UPDATES  # imports telegram: only when measuring
 
     bots = {
         "storybot": storybot_command(index, stories or ROOT / "stories"),

@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from index.answer import answer
 from index.corpus import Corpus, StoryInfo
-from index.types import Answer
+from index.text import sentence_key
+from index.types import Answer, Hit
+
+MORE_DEPTH = 10  # hits a "More" page looks through: past the tenth, a passage rarely bears on the question
 
 if TYPE_CHECKING:  # building (cleaning, splitting) is imported only when an index is built: a faster `ask`
     from index.build import BuildReport
+
+
+def shown_marks(hit: Hit) -> tuple[str, str]:
+    """What `AnswerService.more` skips once a hit has been shown: its passage and its sentence."""
+    return hit.passage.id, sentence_key(hit.sentence.text)
 
 
 class UnknownStoryError(KeyError):
@@ -60,6 +69,15 @@ class AnswerService:
             return answer(self.corpus, question, story, k)
         except KeyError:
             raise UnknownStoryError(story) from None
+
+    def more(self, question: str, story: str | None, shown: Collection[str]) -> Hit | None:
+        """The "More" page after those shown: the best hit in a passage not shown yet, whose sentence
+        was not shown either (`shown` holds passage ids and sentence keys). The terminal chat and
+        Telegram both page this way."""
+        for hit in self.ask(question, story, k=MORE_DEPTH).hits:
+            if hit.passage.id not in shown and sentence_key(hit.sentence.text) not in shown:
+                return hit
+        return None
 
     def stories(self) -> list[StoryInfo]:
         return list(self.corpus.stories.values())

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, load_settings
-from bot.runner import serve
-from bot.serve import ServeOptions
+from bot.telegram.options import ServeOptions
+from bot.telegram.runner import serve
 from index.service import AnswerService
 from tests.fake_bot_api import FakeBotAPI
 

@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from bot.render import source_html, stories_html
-from bot.replies import Replies
+from bot.telegram.render import source_html, stories_html
+from bot.telegram.replies import Replies
 from index.read import StoryFileError, decode
 from index.service import AnswerService
 from tests.bot_harness import running_bot

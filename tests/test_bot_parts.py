@@ -15,10 +15,10 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot import redact
-from bot.limits import KeyedLock, Thread, Threads, UserRateLimit, Verdict
-from bot.replies import EXPIRED, Replies, addressed_question
-from bot.retry import RetryingLimiter
+from bot import logs
+from bot.telegram.limits import KeyedLock, MorePage, MorePages, UserRateLimit, Verdict
+from bot.telegram.replies import EXPIRED, Replies, addressed_question
+from bot.telegram.retry import RetryingLimiter
 from index.service import AnswerService
 from tests.fake_bot_api import FakeBotAPI
 
@@ -47,14 +47,14 @@ def test_rate_limit_memory_is_bounded_over_100k_users() -> None:
     assert limit.check(99_999, now=1.0) is Verdict.ALLOW  # recent users are still remembered
 
 
-def test_more_threads_are_bounded_and_forget_the_oldest(service: AnswerService) -> None:
-    threads = Threads(capacity=100)
-    keys = [threads.add(Thread(f"q{n}", None)) for n in range(1000)]
-    assert len(threads) == 100
-    assert threads.get(keys[0]) is None
-    assert threads.get(keys[-1]) is not None
+def test_more_pages_are_bounded_and_forget_the_oldest(service: AnswerService) -> None:
+    pages = MorePages(capacity=100)
+    keys = [pages.add(MorePage(f"q{n}", None)) for n in range(1000)]
+    assert len(pages) == 100
+    assert pages.get(keys[0]) is None
+    assert pages.get(keys[-1]) is not None
     assert all(len(f"more:{k}".encode()) <= 64 for k in keys)
-    replies = Replies(service, threads)
+    replies = Replies(service, pages)
     assert replies.more(f"more:{keys[0]}") == EXPIRED
 
 
@@ -183,7 +183,7 @@ async def test_the_token_never_reaches_the_log_even_from_httpx_at_debug(log_outp
     levels = [lg.level for lg in loggers]
     hooks = sys.excepthook, threading.excepthook  # install() takes them over, for a serve process
     try:
-        redact.install(CANARY)
+        logs.install(CANARY)
         for lg in loggers:
             lg.setLevel(logging.DEBUG)
         async with httpx.AsyncClient() as client:

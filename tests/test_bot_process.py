@@ -267,7 +267,7 @@ from bot.cli import main
 for argv in ({commands}):
     main(argv)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("telegram", "httpx", "httpcore", "tornado")
-                or m in ("bot.telegram", "bot.serve_app"))
+                or m.startswith("bot.telegram"))
 print("LOADED", loaded)
 """
 
@@ -310,9 +310,9 @@ def test_warnings_and_uncaught_errors_go_through_the_masking_logs_too(tmp_path: 
     carries the token masked, as every log line does, once serve has installed the masking."""
     script = f"""
 import logging, threading, warnings
-from bot import redact
+from bot import logs
 logging.basicConfig(level=logging.INFO)
-redact.install({CANARY!r})
+logs.install({CANARY!r})
 warnings.warn("a library warning quoting https://api.telegram.org/bot{CANARY}/getMe")
 def crash():
     raise RuntimeError("bot{CANARY} in a thread")

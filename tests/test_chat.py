@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.chat import HELP, chat, input_lines
+from bot.cli.chat import HELP, chat, input_lines
 from index.service import AnswerService
 from tests.conftest import RAIL, SEED
 from tests.storybot_run import run

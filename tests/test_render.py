@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.render import MAX_MESSAGE, answer_html, cap_lines, clean, hit_html, plain_title, text_html, utf16_len
-from bot.replies import Replies
+from bot.telegram.render import MAX_MESSAGE, answer_html, cap_lines, clean, hit_html, plain_title, text_html, utf16_len
+from bot.telegram.replies import Replies
 from index.service import AnswerService
 from index.types import Answer, Citation, Hit, Passage, Sentence
 from tests.telegram_html import check_telegram_html

@@ -1,4 +1,4 @@
-"""Bounded per-user state: the questions-per-minute limit and the "More" buttons' memory."""
+"""Bounded per-user state: the questions-per-minute limit, the "More" buttons' pages, per-key locks."""
 
 from __future__ import annotations
 
@@ -82,8 +82,8 @@ class UserRateLimit:
 
 
 @dataclass(frozen=True, slots=True)
-class Thread:
-    """A question whose passages a "More" button pages through, and the sentences already shown."""
+class MorePage:
+    """A question whose passages a "More" button pages through, and the passages and sentences shown."""
 
     question: str
     story: str | None
@@ -91,31 +91,31 @@ class Thread:
 
 
 @dataclass(slots=True)
-class Threads:
+class MorePages:
     """The questions behind live "More" buttons, under short keys that fit in callback data. Locked:
     a "More" for a slow index is worked out in a thread while the loop adds new questions."""
 
     capacity: int = 5_000
-    _store: LRU[str, Thread] = field(init=False)
+    _store: LRU[str, MorePage] = field(init=False)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         self._store = LRU(self.capacity)
 
-    def add(self, thread: Thread) -> str:
+    def add(self, page: MorePage) -> str:
         with self._lock:
             key = format(next(self._ids), "x")
-            self._store.put(key, thread)
+            self._store.put(key, page)
         return key
 
-    def get(self, key: str) -> Thread | None:
+    def get(self, key: str) -> MorePage | None:
         with self._lock:
             return self._store.get(key)
 
-    def update(self, key: str, thread: Thread) -> None:
+    def update(self, key: str, page: MorePage) -> None:
         with self._lock:
-            self._store.put(key, thread)
+            self._store.put(key, page)
 
     def __len__(self) -> int:
         return len(self._store)

@@ -22,12 +22,14 @@ from urllib.parse import urlparse
 
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
 
-from bot.cli import UsageError
 from bot.config import Settings
-from bot.redact import redact, secrets_of
-from bot.serve import ServeOptions
-from bot.telegram import BotState, build_application, reload_index
-from bot.watchdog import PollWatch, watch
+from bot.errors import UsageError
+from bot.logs import redact, secrets_of
+from bot.telegram.app import build_application
+from bot.telegram.handlers import reload_index
+from bot.telegram.options import ServeOptions
+from bot.telegram.state import BotState
+from bot.telegram.watchdog import PollWatch, watch
 from index.service import AnswerService
 
 log = logging.getLogger("storybot.serve")

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 
 from index.corpus import StoryInfo
+from index.text import NOT_SAID, plural, printable
 from index.types import Answer, Hit
-
-NOT_SAID = "The story doesn't say"
-# A story is scraped text: an escape sequence in it must not drive the user's terminal.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
-def printable(text: str) -> str:
-    """Story text made safe to print: control characters and bidi overrides removed."""
-    return _CONTROL.sub("", text)
-
-
-def one_line(text: str) -> str:
-    """A message as one printable line, even when it quotes a file name with a line break in it."""
-    return " ".join(printable(text).split())
 
 
 def render_hit(hit: Hit, bold: bool = False, width: int = 88) -> str:
@@ -34,18 +20,18 @@ def render_hit(hit: Hit, bold: bool = False, width: int = 88) -> str:
 
 def render_answer(answer: Answer, bold: bool = False) -> str:
     if not answer.hits:
-        return f"{NOT_SAID}: nothing in it matches that question."
+        return f"{NOT_SAID} Nothing in it matches that question."
     best = answer.hits[0]
     if answer.answered:
         return f"{printable(best.sentence.text)}\n\n{render_hit(best, bold)}"
-    return f"{NOT_SAID}. The nearest passage:\n\n{render_hit(best, bold)}"
+    return f"{NOT_SAID} The nearest passage:\n\n{render_hit(best, bold)}"
 
 
 def render_stories(stories: list[StoryInfo]) -> str:
-    return "\n".join(printable(f"{s.id}: {s.title} ({s.passages} passages; {s.credit})") for s in stories)
+    return "\n".join(printable(f"{s.id}: {s.title} ({plural(s.passages, 'passage')}; {s.credit})") for s in stories)
 
 
 def render_source(story: StoryInfo) -> str:
     return printable(f"{story.title}\n  source: {story.credit}\n  file: {story.path}\n") + (
-        f"  {story.passages} passages, {story.dropped} lines dropped as not the story"
+        f"  {plural(story.passages, 'passage')}, {plural(story.dropped, 'line')} dropped as not the story"
     )

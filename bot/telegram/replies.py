@@ -6,10 +6,11 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from bot.limits import Thread, Threads
-from bot.render import NOT_SAID, answer_html, hit_html, plain_title
-from index.service import AnswerService
-from index.types import Answer, Hit
+from bot.telegram.limits import MorePage, MorePages
+from bot.telegram.render import answer_html, hit_html, plain_title
+from index.service import AnswerService, UnknownStoryError, shown_marks
+from index.text import NOT_SAID
+from index.types import Answer
 
 MORE = "More"
 NEAREST = "Show the nearest passage"
@@ -34,16 +35,12 @@ class InlineItem:
     html: str
 
 
-def sentence_key(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 class Replies:
-    """Turns questions into replies over the shared AnswerService, remembering threads for "More"."""
+    """Turns questions into replies over the shared AnswerService, remembering the pages behind "More"."""
 
-    def __init__(self, service: AnswerService, threads: Threads | None = None) -> None:
+    def __init__(self, service: AnswerService, pages: MorePages | None = None) -> None:
         self.service = service
-        self.threads = threads or Threads()
+        self.pages = pages or MorePages()
 
     def question(self, question: str, story: str | None) -> Reply:
         return self.reply(question, story, self.answer(question, story))
@@ -53,38 +50,31 @@ class Replies:
         return self.service.ask(question, story, k=1)
 
     def reply(self, question: str, story: str | None, answer: Answer) -> Reply:
-        """The reply to a question given its answer; remembers the thread for "More"."""
+        """The reply to a question given its answer; remembers its page for "More"."""
         best = answer.best
         if best is None:
             return Reply(answer_html(answer))
         if answer.answered:
-            key = self.threads.add(Thread(question, story, (sentence_key(best.sentence.text),)))
+            key = self.pages.add(MorePage(question, story, shown_marks(best)))
             return Reply(answer_html(answer), (MORE, f"more:{key}"))
-        key = self.threads.add(Thread(question, story, ()))
+        key = self.pages.add(MorePage(question, story, ()))
         return Reply(answer_html(answer), (NEAREST, f"more:{key}"))
 
     def more(self, data: str) -> Reply | str:
         """The next passage for a button's question, or a short notice for the button press."""
         key = data.removeprefix("more:")
-        thread = self.threads.get(key)
-        if thread is None:
+        page = self.pages.get(key)
+        if page is None:
             return EXPIRED
-        hit = self._next_hit(thread)
+        try:
+            hit = self.service.more(page.question, page.story, page.shown)
+        except UnknownStoryError:  # the story left the index since
+            hit = None
         if hit is None:
             return NO_MORE
-        lead = "" if thread.shown else f"{NOT_SAID} The nearest passage:"
-        self.threads.update(
-            key, Thread(thread.question, thread.story, (*thread.shown, sentence_key(hit.sentence.text)))
-        )
+        lead = "" if page.shown else f"{NOT_SAID} The nearest passage:"
+        self.pages.update(key, MorePage(page.question, page.story, (*page.shown, *shown_marks(hit))))
         return Reply(hit_html(hit, lead=lead), (MORE, f"more:{key}"))
-
-    def _next_hit(self, thread: Thread) -> Hit | None:
-        try:
-            answer = self.service.ask(thread.question, thread.story, k=len(thread.shown) + 3)
-        except KeyError:  # the story left the index since
-            return None
-        shown = set(thread.shown)
-        return next((h for h in answer.hits if sentence_key(h.sentence.text) not in shown), None)
 
     def inline(self, question: str) -> list[InlineItem]:
         if not question.strip():

@@ -59,8 +59,7 @@ class JSONRequest(HTTPXRequest):
             response = await client.request(method, url, headers=headers, timeout=timeout, content=body)
         except httpx.PoolTimeout as err:
             raise TimedOut(
-                "Pool timeout: All connections in the connection pool are occupied. "
-                "Request was *not* sent to Telegram."
+                "Pool timeout: All connections in the connection pool are occupied. Request was *not* sent to Telegram."
             ) from err
         except httpx.TimeoutException as err:
             raise TimedOut from err

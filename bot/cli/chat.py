@@ -1,16 +1,19 @@
-"""The terminal chat loop. It takes its answer service and its input and output as parameters,
-so tests drive it with scripted lines."""
+"""`storybot chat`: the terminal chat. The loop takes its answer service and its input and output as
+parameters, so tests drive it with scripted lines."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from bot.textview import NOT_SAID, render_answer, render_hit, render_source, render_stories
-from index.service import AnswerService, UnknownStoryError
+from bot.cli.startup import open_service, settings_for
+from bot.cli.textview import render_answer, render_hit, render_source, render_stories
+from index.service import AnswerService, UnknownStoryError, shown_marks
 from index.types import Hit
 
 HELP = """Ask anything about the story. Commands:
@@ -19,19 +22,16 @@ HELP = """Ask anything about the story. Commands:
   /stories     the stories in the index
   /story ID    ask about one story (/story all: every story)
   /quit        leave (Ctrl-D works too)"""
-MORE_LIMIT = 10
 
 
 @dataclass
 class ChatState:
     story: str | None = None
     question: str = ""
-    shown_passages: set[str] = field(default_factory=set)
-    shown_sentences: set[tuple[str, int]] = field(default_factory=set)
+    shown: set[str] = field(default_factory=set)  # passages and sentences shown for the question, for /more
 
     def show(self, hit: Hit) -> Hit:
-        self.shown_passages.add(hit.passage.id)
-        self.shown_sentences.add((hit.passage.story_id, hit.sentence.start))
+        self.shown.update(shown_marks(hit))
         return hit
 
 
@@ -76,26 +76,16 @@ def _reply(service: AnswerService, state: ChatState, text: str, bold: bool) -> s
     if command == "/more":
         if not state.question:
             return "Ask a question first; /more then shows the next passage."
-        hit = _next_passage(service, state)
+        hit = service.more(state.question, state.story, state.shown)
         return render_hit(state.show(hit), bold) if hit else "No more passages for that question."
     if command.startswith("/"):
         return f"Unknown command {command}. /help lists the commands."
     answer = service.ask(text, state.story, k=1)
     state.question = text
-    state.shown_passages.clear()
-    state.shown_sentences.clear()
+    state.shown.clear()
     if answer.best:
         state.show(answer.best)
     return render_answer(answer, bold)
-
-
-def _next_passage(service: AnswerService, state: ChatState) -> Hit | None:
-    """The best-ranked candidate in a passage not shown yet for this question."""
-    for hit in service.ask(state.question, state.story, k=MORE_LIMIT).hits:
-        seen = (hit.passage.story_id, hit.sentence.start) in state.shown_sentences
-        if hit.passage.id not in state.shown_passages and not seen:
-            return hit
-    return None
 
 
 def input_lines(prompt: str, interactive: bool, stream: TextIO, history: Path) -> Iterator[str]:
@@ -133,4 +123,36 @@ def _save_history(readline: object, history: object) -> None:
         readline.write_history_file(history)  # type: ignore[attr-defined]
 
 
-__all__ = ["HELP", "NOT_SAID", "chat", "input_lines"]
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "chat",
+        help="chat about the stories in the terminal",
+        description="Ask questions one after another; /help lists the chat's commands.",
+        epilog="example: storybot chat --story third-trump-kim-summit",
+    )
+    p.add_argument("--index", type=Path)
+    p.add_argument("--story", help="start scoped to this story")
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from index.text import printable
+
+    settings = settings_for(args)
+    service = open_service(settings)
+    if args.story:
+        service.story(args.story)
+    interactive = sys.stdin.isatty()
+    if interactive:
+        stories = [service.story(args.story)] if args.story else service.stories()
+        more = f" and {len(stories) - 3} more" if len(stories) > 3 else ""
+        titles = "; ".join(s.title for s in stories[:3]) + more
+        print(printable(f"storybot: ask about {titles}") + f"\n{HELP}\n")
+    lines = input_lines("? ", interactive, sys.stdin, Path.home() / ".storybot_history")
+    chat(service, lines, _write, bold=sys.stdout.isatty(), story=args.story)
+    return 0
+
+
+def _write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()

@@ -12,16 +12,13 @@ import re
 from functools import lru_cache
 
 from index.corpus import StoryInfo
+from index.text import NOT_SAID, plural, printable
 from index.types import Answer, Hit
 
 MAX_MESSAGE = 4096
 MAX_CITATION = 600  # a hostile title must not crowd out the passage
 MAX_INLINE_TITLE = 120
 ELLIPSIS = "…"
-NOT_SAID = "The story doesn't say."
-
-# C0/C1 controls except tab and newline, and the bidi overrides/isolates that can disguise a citation.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
@@ -33,7 +30,7 @@ def utf16_len(text: str) -> int:
 
 def clean(text: str) -> str:
     """Text safe to send: no lone surrogates (they are not UTF-8), no control or bidi-override characters."""
-    return _UNSAFE.sub("", _SURROGATE.sub("\ufffd", text))
+    return printable(_SURROGATE.sub("\ufffd", text))
 
 
 def esc(text: str) -> str:
@@ -103,14 +100,14 @@ def answer_html(answer: Answer) -> str:
 
 
 def stories_html(stories: list[StoryInfo]) -> str:
-    lines = [f"<code>{_fit(s.id, 200)}</code>: {_fit(s.title, 300)} ({s.passages} passages)" for s in stories]
+    lines = [f"<code>{_fit(s.id, 200)}</code>: {_fit(s.title, 300)} ({plural(s.passages, 'passage')})" for s in stories]
     return cap_lines(lines, "Stories (ask about one with /story ID):")
 
 
 def source_html(story: StoryInfo) -> str:
     return (
         f"<b>{_fit(story.title, 1000)}</b>\nSource: {_fit(story.credit, 1000)}\n"
-        f"{story.passages} passages (<code>{_fit(story.id, 500)}</code>)"
+        f"{plural(story.passages, 'passage')} (<code>{_fit(story.id, 500)}</code>)"
     )
 
 
