@@ -56,8 +56,7 @@ COMMANDS = [
 ]
 # Updates handled at once. More than one, so a send waiting out a 429 in one chat does not hold up the
 # others; few, because every connection open in httpcore's pool costs CPU on every Bot API call. Measured
-# (bench/throughput.py, 2,000 questions from 200 chats, 3 bursts each, 2026-11-28): 1: 627, 2: 673,
-# 4: 682, 8: 539 questions/s. 4 is the fastest and leaves room for three chats waiting at once.
+# with bench/throughput.py (README "Performance"): 4 was the fastest and leaves room for three chats waiting at once.
 CONCURRENT_UPDATES = 4
 INLINE_PER_QUESTION = 5  # inline queries a user may send per question allowed: one per word typed, roughly
 
@@ -103,7 +102,7 @@ def build_application(
     )
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
-    if settings.allowed_chat_ids:  # a handler every update passes through costs 6% of throughput
+    if settings.allowed_chat_ids:  # a handler every update passes through costs throughput
         app.add_handler(TypeHandler(Update, gate), group=-1)
     # questions first: most updates are questions, and every handler before the one that takes an
     # update is asked about it (the filters make the two kinds disjoint, so the order changes nothing else)
