@@ -38,7 +38,8 @@ def test_summit_story_has_no_byline_but_a_masthead_and_a_bio() -> None:
     meta = _meta(BUNDLED / "third-trump-kim-summit.txt")
     assert meta.byline == ""
     assert meta.publisher == "The Week"
-    assert meta.bio and meta.bio[0].startswith("Peter has worked as a news and culture writer and editor at The Week")
+    assert meta.bio
+    assert meta.bio[0].startswith("Peter has worked as a news and culture writer and editor at The Week")
     assert meta.published == meta.updated == ""
 
 
