@@ -24,7 +24,9 @@ async def test_the_running_bot_has_frozen_what_was_alive_once_the_index_loaded(
         assert gc.get_freeze_count() > 10_000  # the libraries' modules and the index
 
 
-async def test_a_reload_frees_the_old_index_even_one_in_a_reference_cycle(index_path: Path, stories_dir: Path) -> None:
+async def test_a_reload_frees_the_old_index_even_one_in_a_reference_cycle(
+    index_path: Path, stories_dir: Path
+) -> None:
     service = AnswerService(index_path, stories_dir)
     service.open()
     old = service.corpus

@@ -36,17 +36,14 @@ def outside_env(**extra: str) -> dict[str, str]:
 def start_serve(
     fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path, *args: str, **env: str
 ) -> subprocess.Popen[str]:
-    environment = (
-        outside_env(
-            TELEGRAM_BOT_TOKEN=CANARY,
-            TELEGRAM_BASE_URL=fake.base_url,
-            STORYBOT_INDEX_PATH=str(index_path),
-            STORYBOT_STORIES_DIR=str(stories_dir),
-            STORYBOT_LOG_LEVEL="DEBUG",
-            STORYBOT_MAX_SENDS_PER_SECOND="0",
-        )
-        | env
-    )
+    environment = outside_env(
+        TELEGRAM_BOT_TOKEN=CANARY,
+        TELEGRAM_BASE_URL=fake.base_url,
+        STORYBOT_INDEX_PATH=str(index_path),
+        STORYBOT_STORIES_DIR=str(stories_dir),
+        STORYBOT_LOG_LEVEL="DEBUG",
+        STORYBOT_MAX_SENDS_PER_SECOND="0",
+    ) | env
     with (tmp_path / "serve.out").open("w") as out:
         return subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve", "--poll-timeout", "0.5", *args],

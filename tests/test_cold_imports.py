@@ -20,7 +20,9 @@ print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 
 def imported(args: list[str], stdin: str = "") -> tuple[int, set[str]]:
-    done = subprocess.run([sys.executable, "-c", RUN, *args], input=stdin, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", RUN, *args], input=stdin, capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     return result["code"], {m.split(".")[0] for m in result["modules"]}
