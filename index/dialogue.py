@@ -62,7 +62,10 @@ _NOT_PERSON = re.compile(
     r"Published|Updated|Posted|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|January|February|March|"
     r"April|June|July|August|September|October|November|December)\b"
 )
-_FUNCTION_START = re.compile(r"^(?:The|A|An|By|In|On|At|For|From|With|And|But|So|As|If|When|After|Before)\s+")
+_FUNCTION_START = re.compile(
+    r"^(?:(?:The|A|An|By|In|On|At|For|From|With|And|But|So|As|If|When|After|Before|Mayor|President|Governor|Gov|"
+    r"Senator|Sen|Rep|Dr|Mr|Mrs|Ms|Prof|Professor|Judge|Chief|Minister|Secretary|Director|Leader)\.?\s+)+"
+)
 _ATTRIBUTION = (
     re.compile(rf"(?P<name>{_NAME.pattern})\s+(?:also\s+|later\s+|then\s+)?{_SPEECH}\b"),
     re.compile(rf"\b{_SPEECH}\s+(?P<name>{_NAME.pattern})"),
