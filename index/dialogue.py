@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 from index.analyze import tokenize
 
+LEANING_WORDS = 5  # "will riders pay more?" leans on what came before; "what other countries sent envoys?" does not
+
 # kinds of follow-up
 STANDALONE = ""
 SPEAKER = "speaker"  # "who said so?": the speaker of the previous answer
@@ -50,6 +52,11 @@ _IT = re.compile(r"\b(it|its)\b", re.I)
 _THAT = re.compile(
     r"\b(that|this)\b(?=\s*(?:[?.!]|$)|\s+(?:is|was|be|mean|means|meant|happen|happens|happened|cost|costs|affect|"
     r"affects|matter|matters|work|works|come|came|for|to|about|from|with|in|on|by|after|before)\b)",
+    re.I,
+)
+_EXPLETIVE = re.compile(
+    r"\bit\s+(?:(?:is|was|'s)\s+)?(?:true|possible|likely|unlikely|clear|known|said|reported|thought|believed|"
+    r"expected|take|took|takes|seem|seems|seemed|rain\w*)\b",
     re.I,
 )
 # Words that leave out what they compare with or add to: "more" with no "than", "else", "also", "too".
@@ -143,7 +150,8 @@ def resolve(question: str, turns: Sequence[Turn]) -> Resolution:
     understood, filled = _fill_pronouns(text, turns)
     if filled:
         return Resolution(question, understood, FOLLOW, previous, tuple(filled))
-    if _LEANING.search(text) and not _names_its_own_topic(text, previous):
+    short = len(text.split()) <= LEANING_WORDS  # a longer question says what it is about
+    if short and _LEANING.search(text) and not _names_its_own_topic(text, previous):
         topic = _thing(turns) or _person(turns)
         if topic:
             return Resolution(question, f"{text.rstrip('?!. ')} ({topic})", FOLLOW, previous, (f"... -> {topic}",))
@@ -263,8 +271,13 @@ def _swap_topic(previous: str, new: str) -> str:
 
 
 def _fill_pronouns(text: str, turns: Sequence[Turn]) -> tuple[str, list[str]]:
+    """He/she/it/that filled in, unless the question names its own antecedent before the pronoun
+    ("Did Moon say he would come?", "Was the strike called off before it began?")."""
     filled: list[str] = []
     person = _person(turns)
+    pronoun = _PERSON_PRONOUN.search(text)
+    if pronoun and re.search(r"(?<!^)\b[A-Z][a-z]", text[: pronoun.start()].lstrip("¿¡\"'“ ")):
+        person = ""  # a name before the pronoun is its antecedent
     if person:
 
         def person_for(match: re.Match[str]) -> str:
@@ -274,6 +287,8 @@ def _fill_pronouns(text: str, turns: Sequence[Turn]) -> tuple[str, list[str]]:
 
         text = _PERSON_PRONOUN.sub(person_for, text)
     thing = _thing(turns)
+    if topic(text) or _EXPLETIVE.search(text):
+        thing = ""  # "it" has its antecedent in the question, or stands for nothing ("is it true that ...")
     if thing:
 
         def thing_for(match: re.Match[str]) -> str:

@@ -34,8 +34,9 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         AUTHOR,
         re.compile(
-            rf"\bwho\s+(?:wrote|has\s+written|authored|penned|reported|is\s+behind)\s+{_STORY}\W*$"
-            r"|\bwho(?:'s|\s+is|\s+was)\s+(?:the\s+)?(?:author|writer|reporter|journalist|byline)\b"
+            rf"\bwho\s+(?:wrote|has\s+written|authored|penned|is\s+behind)\s+{_STORY}\W*$"
+            r"|\bwho(?:'s|\s+is|\s+was)\s+(?:the\s+)?(?:author|writer|reporter|journalist|byline)"
+            rf"(?:\s+(?:of|for|on)\s+{_STORY})?\W*$"
             rf"|\b(?:author|writer|reporter|byline)\s+(?:of|for|on)\s+{_STORY}"
             rf"|\bwho\s+(?:was\s+)?{_STORY}\s+(?:written|reported)\s+by\b"
             r"|^\W*(?:the\s+)?(?:author|byline|writer)\W*$",
@@ -57,7 +58,8 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         PUBLISHER,
         re.compile(
             r"\b(?:which|what)\s+(?:news\s+)?(?:paper|newspaper|outlet|publication|site|website|magazine|"
-            rf"publisher|news\s+organi[sz]ation|source)\b.*\b(?:{_STORY}|publish\w*|ran|run)\b"
+            r"publisher|news\s+organi[sz]ation)\b.*\b(?:publish\w*|ran|run|"
+            rf"(?:is|was)\s+{_STORY}\s+(?:from|in|on))\b"
             rf"|\bwho\s+(?:published|publishes|ran|runs|put\s+out)\s+{_STORY}\W*$"
             rf"|\bwhere\s+(?:is|was|does|did)\s+{_STORY}\s+(?:from|published|come\s+from|appear)\b"
             rf"|\b(?:publisher|source|outlet)\s+(?:of|for)\s+{_STORY}"
@@ -73,7 +75,7 @@ _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ABOUT,
         re.compile(
             rf"\bwhat(?:'s|\s+is|\s+was|\s+does)\s+{_STORY}\s+(?:all\s+)?(?:about|say|cover)\b"
-            rf"|\b(?:headline|title|gist|summary)\b(?:\s+(?:of|for)\s+{_STORY})?\W*$"
+            rf"|^\W*(?:what(?:'s|\s+is|\s+was)\s+)?the\s+(?:headline|title|gist)(?:\s+(?:of|for)\s+{_STORY})?\W*$"
             rf"|\bsummari[sz]e\s+{_STORY}|\bwhat\s+happened\s+in\s+{_STORY}\W*$",
             re.I,
         ),

@@ -17,6 +17,8 @@ from index.question import cue, parse
 from index.text import sentence_key
 from index.types import Answer, Hit, Sentence
 
+# "Is it done yet?" is answered by where a thing stands: "still have to", "not yet", "already", "so far"
+_ASPECT = re.compile(r"\b(?:yet|still|already|so\s+far|pending|any\s+longer|anymore)\b", re.I)
 MORE_DEPTH = 10  # hits a "More" page looks through: past the tenth, a passage rarely bears on the question
 
 if TYPE_CHECKING:  # building (cleaning, splitting) is imported only when an index is built: a faster `ask`
@@ -162,10 +164,19 @@ class AnswerService:
         given = {sentence_key(previous.sentence)} if other else set()
         own = set(tokenize(r.question)) - set(tokenize(" ".join(r.resolved)))
         q = parse(r.understood)
-        for hit in self.ask(r.understood, story or previous.story, MORE_DEPTH).hits:
+        ranked = list(self.ask(r.understood, story or previous.story, MORE_DEPTH).hits)
+        sentences, i = where
+        # then the sentences from the previous answer on, in story order: the answerer ranks only passages
+        # that share a word with the question, and the reader's next sentence may share none
+        ranked += [h for j in range(i, len(sentences)) if (h := self._sentence_hit(sentences, j)) is not None]
+        for hit in ranked:
             if hit.passage.id not in near or sentence_key(hit.sentence.text) in given:
                 continue
-            holds = own & set(tokenize(hit.sentence.text)) or (q.qtype and cue(q.qtype, hit.sentence.text))
+            holds = (
+                own & set(tokenize(hit.sentence.text))
+                or (q.qtype and cue(q.qtype, hit.sentence.text))
+                or (_ASPECT.search(r.question) and _ASPECT.search(hit.sentence.text))
+            )
             if holds:
                 rest = tuple(h for h in first.hits if h.sentence.text != hit.sentence.text)
                 return Answer(r.question, True, (hit, *rest)[:k])

@@ -58,6 +58,22 @@ def test_a_question_that_stands_on_its_own_is_unchanged_after_other_turns() -> N
         assert r.previous is None
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Did Moon say he would meet Trump?",  # the name before "he" is its antecedent
+        "Was the strike called off before it began?",  # so is the strike before "it"
+        "Is it true that fares will rise?",  # "it" stands for nothing
+        "What other countries sent envoys to the summit?",  # "other", but it says what it is about
+    ],
+)
+def test_a_question_with_its_own_antecedent_is_not_a_follow_up(question: str) -> None:
+    turns = [_turn("Was the vote held?", "The vote was held on Monday, Mayor Ana Lopez said.")]
+    r = resolve(question, turns)
+    assert r.understood == question
+    assert not r.follows
+
+
 def test_he_and_she_are_the_person_last_named() -> None:
     turns = [_turn("Who is Carl Beaumont?", "Regional transit chief Carl Beaumont said it would cost $41 million.")]
     r = resolve("What did he say about fares?", turns)
