@@ -59,6 +59,7 @@ _EXPLETIVE = re.compile(
     r"expected|take|took|takes|seem|seems|seemed|rain\w*)\b",
     re.I,
 )
+_BIO_NAME = re.compile(r"^([A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)*)\s+(?:has|is|was|covers|writes|joined|previously)\b")
 # Words that leave out what they compare with or add to: "more" with no "than", "else", "also", "too".
 _LEANING = re.compile(r"\b(?:else|also|too|again|another|other|either)\b|\bmore\b(?!.*\bthan\b)", re.I)
 _NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+(?:[A-Z][\w'’-]+|de|van|von|bin|al|da|di|la|le))*\s+[A-Z][\w'’-]+")
@@ -135,7 +136,9 @@ def resolve(question: str, turns: Sequence[Turn]) -> Resolution:
             question, f"who {verb} {_statement(previous)}", SPEAKER, previous, (f"{verb} -> previous answer",)
         )
     if _AFTER_THAT.match(text):
-        return Resolution(question, f"what happens after {_statement(previous)}", NEXT, previous)
+        return Resolution(
+            question, f"what happens after {_gist(previous.sentence) or _statement(previous)}", NEXT, previous
+        )
     bare = _BARE_WH.match(text)
     if bare:
         wh = bare.group(1).lower()
@@ -144,7 +147,9 @@ def resolve(question: str, turns: Sequence[Turn]) -> Resolution:
         )
     about = _WHAT_ABOUT.match(text)
     if about and not re.search(rf"\b{_AUX}\b|\b{_WH}\b", about.group(1) or about.group(2) or "", re.I):
-        swapped = _swap_topic(previous.understood, about.group(1) or about.group(2) or "")
+        swapped = next(
+            (s for t in reversed(turns) if (s := _swap_topic(t.understood, about.group(1) or about.group(2) or ""))), ""
+        )
         if swapped:
             return Resolution(question, swapped, FOLLOW, previous, ("and ... -> previous question",))
     understood, filled = _fill_pronouns(text, turns)
@@ -217,9 +222,16 @@ def people(text: str) -> list[str]:
 
 
 def _person(turns: Sequence[Turn]) -> str:
-    """Who "he" or "she" is: the most recent person the conversation named (a speaker first)."""
+    """Who "he" or "she" is: the most recent person the conversation named (a speaker first, or the
+    author a bio opens with)."""
     for turn in reversed(turns):
-        for source in (speaker(turn.sentence), *people(turn.understood), *people(turn.sentence)):
+        bio = _BIO_NAME.match(turn.sentence)
+        for source in (
+            speaker(turn.sentence),
+            *people(turn.understood),
+            *people(turn.sentence),
+            bio.group(1) if bio else "",
+        ):
             if source:
                 return source
     return ""
@@ -240,12 +252,23 @@ def _statement(turn: Turn) -> str:
     """The previous turn as a clause: "Was the rail strike called off?" -> "the rail strike was called off";
     a wh-question without its question words; or else the answer given."""
     body = _body(turn.understood)
+    wh = turn.understood.strip()[: len(turn.understood.strip()) - len(body) - 1].strip(" ?").lower()
     aux = re.match(rf"({_AUX})\s+", body, re.I)
     subject = topic(turn.understood) if aux else ""
     rest = body[aux.end() :] if aux else ""
     if aux and subject and rest.startswith(subject) and aux.group(1).lower() not in _DO_OR_MODAL:
-        return f"{subject} {aux.group(1).lower()}{rest[len(subject) :]}"
-    return body or turn.sentence
+        # "where is the third summit" -> "where the third summit is"
+        clause = f"{subject} {aux.group(1).lower()}{rest[len(subject) :]}"
+        return f"{wh} {clause}" if re.fullmatch(rf"{_WH}(?:\s+\w+)?", wh) else clause
+    if wh or not body:  # a wh-question with do-support reads badly as a clause: the answer given instead
+        return _gist(turn.sentence) or body
+    return body
+
+
+def _gist(sentence: str, words: int = 10) -> str:
+    """A sentence shortened to its first words, to name it in a question."""
+    cut = sentence.split()
+    return " ".join(cut[:words]) + ("…" if len(cut) > words else "")
 
 
 def _body(question: str) -> str:

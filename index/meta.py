@@ -86,7 +86,7 @@ _THE_AUTHOR = re.compile(r"\bthe\s+(?:author|writer|reporter|journalist)\b", re.
 _BIO_TOPICS = (
     (
         re.compile(r"\b(?:before|previously|formerly|earlier|used\s+to|past|career|start|began|background)\b", re.I),
-        re.compile(r"\b(?:previously|formerly|before|began|career|earlier|used\s+to|has\s+(?:worked|written))\b", re.I),
+        re.compile(r"\b(?:previously|formerly|before|began|career|earlier|used\s+to)\b", re.I),
     ),
     (
         re.compile(r"\b(?:cover|covers|beat|write\s+about|writes\s+about|report\s+on|speciali[sz]e)\b", re.I),
