@@ -110,18 +110,30 @@ def kind(question: str) -> str:
 
 
 def about_author(question: str, story: StoryInfo) -> bool:
-    """Does the question ask about the story's author, by name or as "the author", where the story
-    itself does not name them (so a quoted person who shares a name is not taken for the author)?"""
+    """Does the question ask about the story's author, by name or as "the author"? (The caller checks
+    that the story itself does not name them, so a quoted person who shares a name is not the author.)"""
     if not story.meta.bio:
         return False
-    if _THE_AUTHOR.search(question):
-        return True
-    names = {w for w in re.findall(r"[A-Z][\w'’-]+", story.byline) if len(w) > 2}
-    if not names:  # no byline: the bio's opening name ("Peter has worked as ...")
+    return asks_about_the_author(question) or bool(author_names(story) & set(capitalised(question)))
+
+
+def asks_about_the_author(question: str) -> bool:
+    return bool(_THE_AUTHOR.search(question))
+
+
+def author_names(story: StoryInfo) -> frozenset[str]:
+    """The author's names: the byline's, or with no byline the name the bio opens with ("Peter has ...")."""
+    if not story.meta.bio:
+        return frozenset()
+    names = {w for w in capitalised(story.byline) if len(w) > 2}
+    if not names:
         first = re.match(r"[A-Z][\w'’-]+", story.meta.bio[0])
         names = {first.group(0)} if first else set()
-    asked = set(re.findall(r"[A-Z][\w'’-]+", question))
-    return bool(names & asked)
+    return frozenset(names)
+
+
+def capitalised(text: str) -> list[str]:
+    return re.findall(r"[A-Z][\w'’-]+", text)
 
 
 def answer(question: str, story: StoryInfo, what: str, lead: str = "") -> Answer:

@@ -54,6 +54,7 @@ class AnswerService:
         self.stories_dir = stories_dir
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
+        self._authors: tuple[Corpus | None, frozenset[str]] = (None, frozenset())  # per loaded index
 
     def open(self, build_if_missing: bool = True) -> BuildReport | None:
         """Load the index, building it from the stories folder first when there is none."""
@@ -99,7 +100,7 @@ class AnswerService:
         else:
             resolution = dialogue.resolve(question, turns)
             understood = resolution.understood
-            info = self._story_of(understood, story, turns)
+            info = self._story_of(understood, story, turns) if self._may_name_an_author(understood) else None
             if info is not None and meta.about_author(understood, info) and not self._names_in_story(info):
                 answer = meta.answer(question, info, meta.BIO)
             elif resolution.follows:
@@ -138,6 +139,15 @@ class AnswerService:
         asked = set(tokenize(question))
         named = [s for s in stories.values() if asked & self.corpus.title_terms[s.id]]
         return named[0] if len(named) == 1 else None
+
+    def _may_name_an_author(self, question: str) -> bool:
+        """A quick test before looking for the story: does the question say "the author" or a name that
+        some story's byline or bio opens with? Most questions do not, and pay nothing more."""
+        corpus = self.corpus
+        if self._authors[0] is not corpus:
+            names = {w for s in corpus.stories.values() for w in meta.author_names(s)}
+            self._authors = (corpus, frozenset(names))
+        return bool(meta.asks_about_the_author(question) or self._authors[1] & set(meta.capitalised(question)))
 
     def _names_in_story(self, info: StoryInfo) -> bool:
         """Does the story's text name its author (then a question naming them is about the story)?"""
