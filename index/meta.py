@@ -100,8 +100,19 @@ _BIO_TOPICS = (
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“])")
 
 
+# Every pattern above needs one of these words: most questions are ruled out by one set lookup.
+_ANY = frozenset(
+    "wrote written authored penned behind author writer reporter journalist byline updated changed edited "
+    "published posted released out publication date old publish publishes ran run runs from publisher "
+    "outlet source url link address read about say cover headline title gist summarise summarize happened".split()
+)
+_WORD = re.compile(r"[a-z]+")
+
+
 def kind(question: str) -> str:
     """What a question asks about the story itself, or "" when it asks about its content."""
+    if _ANY.isdisjoint(_WORD.findall(question.lower())):
+        return ""
     text = " ".join(question.split())
     for name, pattern in _KINDS:
         if pattern.search(text):
