@@ -36,6 +36,7 @@ class Settings(BaseSettings):
     )
     max_sends_per_second: float = Field(30, ge=0, validation_alias=_env("STORYBOT_MAX_SENDS_PER_SECOND"))
     user_questions_per_minute: int = Field(20, ge=0, validation_alias=_env("STORYBOT_USER_QUESTIONS_PER_MINUTE"))
+    context_minutes: float = Field(30, ge=0, validation_alias=_env("STORYBOT_CONTEXT_MINUTES"))
 
     @field_validator("allowed_chat_ids", "admin_user_ids", mode="before")
     @classmethod

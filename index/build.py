@@ -104,5 +104,11 @@ def _story(path: Path) -> tuple[StoryRecord, StoryReport]:
         starts=[start for start, _ in spans],
         ends=[end for _, end in spans],
         terms=[" ".join(tokenize(s.text)) for s in sentences],
+        byline_line=story.meta.byline,
+        bio=list(story.meta.bio),
+        publisher_line=story.meta.publisher,
+        published=story.meta.published,
+        updated=story.meta.updated,
+        url=story.meta.url,
     )
     return record, StoryReport(story.id, str(path), len(parts), story.dropped, raw.warning)

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from index.analyze import ANALYZER
 
 FORMAT = "storybot-index"
-VERSION = 2  # 2: columnar stories; 1 (nested passage and sentence records) is rebuilt, not read
+VERSION = 3  # 3: the story's own metadata lines; 2 (columnar stories) and 1 (nested records) are rebuilt, not read
 
 
 class IndexFileError(Exception):
@@ -43,6 +43,13 @@ class StoryRecord(_Record):
     starts: list[int]  # its offsets into the story's text
     ends: list[int]
     terms: list[str]  # the tokenizer's output, space-joined: cheaper to store and load than a list
+    # what the page says about the story itself, each the line as written (index.types.StoryMeta)
+    byline_line: str = ""
+    bio: list[str] = Field(default_factory=list)
+    publisher_line: str = ""
+    published: str = ""
+    updated: str = ""
+    url: str = ""
 
     @model_validator(mode="after")
     def _columns_agree(self) -> StoryRecord:
@@ -58,7 +65,7 @@ class StoryRecord(_Record):
 
 class IndexFile(_Record):
     format: Literal["storybot-index"] = "storybot-index"
-    version: Literal[2] = 2
+    version: Literal[3] = 3
     # the tokenizer that made the stored terms: questions must be tokenized the same way
     analyzer: str = ANALYZER
     built_at: str

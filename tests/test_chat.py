@@ -79,7 +79,7 @@ def test_commands(service: AnswerService) -> None:
     assert replies[0] == HELP
     assert replies[1].splitlines() == [
         f"{RAIL}: Regional rail strike called off hours before deadline as union accepts 6% raise (4 passages; by Tom "
-        "Reyes, Eastbrook Daily)",
+        "Reyes, Eastbrook Daily, Published Sunday, 11:48 PM)",
         f"{SEED}: The U.S. and North Korea are holding 'behind-the-scenes talks' for a 3rd Trump-Kim summit, Seoul "
         "says (4 passages; The Week)",
     ]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from bot.cli.startup import open_service, settings_for
 from bot.errors import UsageError
+from index.dialogue import MAX_TURNS
 
 if TYPE_CHECKING:
     from index.service import AnswerService
@@ -19,8 +20,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "ask",
         help="answer one question, or JSON lines on stdin with --jsonl",
-        description='Answer a question from the index. With --jsonl, read {"question": ..., "story": ...} lines '
-        "on stdin and print one JSON answer per line.",
+        description='Answer a question from the index. With --jsonl, read {"question": ..., "story": ..., "chat": ...} '
+        'lines on stdin and print one JSON answer per line, with "understood": the question as understood. '
+        'Lines with the same "chat" id are one conversation, in input order (follow-up questions lean on '
+        'the earlier ones); a line without "chat" is answered alone.',
         epilog="example: storybot ask --json 'where is the third summit?'",
     )
     p.add_argument("question", nargs="?", help="the question")
@@ -41,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     service = open_service(settings)
     if args.jsonl:
         return _ask_jsonl(service, args.k)
-    answer = service.ask(args.question, args.story, args.k)
+    answer = service.converse(args.question, args.story, (), args.k).answer
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
     else:
@@ -52,9 +55,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _ask_jsonl(service: AnswerService, k: int) -> int:
+    from index.dialogue import Turn
     from index.service import UnknownStoryError
 
     out = sys.stdout
+    chats: dict[str, list[Turn]] = {}  # each chat id's turns so far, in input order
     for n, line in enumerate(sys.stdin, 1):
         if not line.strip():
             continue
@@ -62,17 +67,25 @@ def _ask_jsonl(service: AnswerService, k: int) -> int:
             item = json.loads(line)
             question = item["question"]
             story = item.get("story")
+            chat = item.get("chat")
             if not isinstance(question, str) or not (story is None or isinstance(story, str)):
                 raise TypeError
+            if not (chat is None or isinstance(chat, str | int)) or isinstance(chat, bool):
+                raise TypeError
         except (ValueError, KeyError, TypeError, AttributeError):
-            error = f'line {n}: expected {{"question": str, "story": str (optional)}}'
+            error = f'line {n}: expected {{"question": str, "story": str (optional), "chat": str (optional)}}'
             out.write(json.dumps({"question": "", "answered": False, "answers": [], "error": error}) + "\n")
             out.flush()  # a caller feeding one line at a time waits for each reply
             continue
+        turns = chats.setdefault(str(chat), []) if chat is not None else []
         try:
-            result = service.ask(question, story, k).to_json()
+            exchange = service.converse(question, story, turns, k)
+            result = exchange.answer.to_json()
+            result["understood"] = exchange.understood
+            turns.append(exchange.turn)
+            del turns[:-MAX_TURNS]
         except UnknownStoryError as exc:
-            result = {"question": question, "answered": False, "answers": [], "error": str(exc)}
+            result = {"question": question, "answered": False, "answers": [], "understood": question, "error": str(exc)}
         out.write(json.dumps(result, ensure_ascii=False) + "\n")
         out.flush()
     return 0

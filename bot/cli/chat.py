@@ -6,18 +6,21 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
 from bot.cli.startup import open_service, settings_for
-from bot.cli.textview import render_answer, render_hit, render_source, render_stories
+from bot.cli.textview import render_answer, render_hit, render_source, render_stories, render_understood
+from index.dialogue import recent_turns, remember
 from index.service import AnswerService, UnknownStoryError, shown_marks
 from index.types import Hit
 
 HELP = """Ask anything about the story. Commands:
   /more        the next passage for the last question
+  /new         start a new conversation (follow-ups forget what came before)
   /source      where the story comes from
   /stories     the stories in the index
   /story ID    ask about one story (/story all: every story)
@@ -29,6 +32,16 @@ class ChatState:
     story: str | None = None
     question: str = ""
     shown: set[str] = field(default_factory=set)  # passages and sentences shown for the question, for /more
+    # the session's one conversation, as plain data (index.dialogue.remember); None: nothing asked yet
+    conversation: dict[str, object] | None = None
+    context_minutes: float = 30
+    clock: Callable[[], float] = time.time
+
+    def forget(self) -> None:
+        """/new: the conversation and the /more paging start over."""
+        self.conversation = None
+        self.question = ""
+        self.shown.clear()
 
     def show(self, hit: Hit) -> Hit:
         self.shown.update(shown_marks(hit))
@@ -41,9 +54,12 @@ def chat(
     write: Callable[[str], None],
     bold: bool = False,
     story: str | None = None,
+    context_minutes: float = 30,
+    clock: Callable[[], float] = time.time,
 ) -> None:
-    """Answer each line until /quit or the end of input."""
-    state = ChatState(story=story)
+    """Answer each line until /quit or the end of input. Follow-ups lean on the questions before them
+    until the chat is idle for `context_minutes` (0: never), /new, or a switch of story."""
+    state = ChatState(story=story, context_minutes=context_minutes, clock=clock)
     for line in lines:
         text = line.strip()
         if not text:
@@ -67,11 +83,16 @@ def _reply(service: AnswerService, state: ChatState, text: str, bold: bool) -> s
     if command == "/source":
         stories = [service.story(state.story)] if state.story else service.stories()
         return "\n".join(render_source(s) for s in stories)
+    if command == "/new":
+        state.forget()
+        return "New conversation: follow-up questions start afresh."
     if command == "/story":
         if not arg or arg == "all":
             state.story = None
+            state.conversation = None
             return "Asking about every story."
         state.story = service.story(arg).id
+        state.conversation = None
         return f"Asking about: {service.story(arg).title}"
     if command == "/more":
         if not state.question:
@@ -80,12 +101,19 @@ def _reply(service: AnswerService, state: ChatState, text: str, bold: bool) -> s
         return render_hit(state.show(hit), bold) if hit else "No more passages for that question."
     if command.startswith("/"):
         return f"Unknown command {command}. /help lists the commands."
-    answer = service.ask(text, state.story, k=1)
-    state.question = text
+    now = state.clock()
+    turns = recent_turns(state.conversation, now, state.context_minutes * 60)
+    exchange = service.converse(text, state.story, turns, k=1)
+    answer = exchange.answer
+    state.conversation = remember(state.conversation if turns else None, exchange.turn, now, state.story)
+    state.question = exchange.understood
     state.shown.clear()
     if answer.best:
         state.show(answer.best)
-    return render_answer(answer, bold)
+    rendered = render_answer(answer, bold)
+    if exchange.understood != text:
+        return f"{render_understood(exchange.understood)}\n{rendered}"
+    return rendered
 
 
 def input_lines(prompt: str, interactive: bool, stream: TextIO, history: Path) -> Iterator[str]:
@@ -149,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         titles = "; ".join(s.title for s in stories[:3]) + more
         print(printable(f"storybot: ask about {titles}") + f"\n{HELP}\n")
     lines = input_lines("? ", interactive, sys.stdin, Path.home() / ".storybot_history")
-    chat(service, lines, _write, bold=sys.stdout.isatty(), story=args.story)
+    chat(service, lines, _write, bold=sys.stdout.isatty(), story=args.story, context_minutes=settings.context_minutes)
     return 0
 
 

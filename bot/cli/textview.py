@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from index.corpus import StoryInfo
-from index.text import NOT_SAID, plural, printable
+from index.text import NOT_SAID, one_line, plural, printable
 from index.types import Answer, Hit
 
 
@@ -27,11 +27,31 @@ def render_answer(answer: Answer, bold: bool = False) -> str:
     return f"{NOT_SAID} The nearest passage:\n\n{render_hit(best, bold)}"
 
 
+def render_understood(understood: str) -> str:
+    """The quiet line saying how a follow-up was understood."""
+    return printable(f"↳ {one_line(understood)}")
+
+
 def render_stories(stories: list[StoryInfo]) -> str:
-    return "\n".join(printable(f"{s.id}: {s.title} ({plural(s.passages, 'passage')}; {s.credit})") for s in stories)
+    lines = []
+    for s in stories:
+        date = s.meta.published or s.meta.updated
+        lines.append(
+            printable(f"{s.id}: {s.title} ({plural(s.passages, 'passage')}; {s.credit}{', ' + date if date else ''})")
+        )
+    return "\n".join(lines)
 
 
 def render_source(story: StoryInfo) -> str:
-    return printable(f"{story.title}\n  source: {story.credit}\n  file: {story.path}\n") + (
+    m = story.meta
+    known = [
+        ("author", m.byline or (f"by {story.byline}" if story.byline else "")),
+        ("publisher", story.source),
+        ("published", m.published),
+        ("updated", m.updated),
+        ("address", m.url),
+    ]
+    details = "".join(f"  {name}: {one_line(value)}\n" for name, value in known if value)
+    return printable(f"{story.title}\n  source: {story.credit}\n{details}  file: {story.path}\n") + (
         f"  {plural(story.passages, 'passage')}, {plural(story.dropped, 'line')} dropped as not the story"
     )

@@ -27,6 +27,7 @@ from bot.telegram.handlers import (
     help_,
     inline,
     more,
+    new,
     on_error,
     private_text,
     reload,
@@ -51,7 +52,8 @@ COMMANDS = [
     ("ask", "ask a question (in groups: /ask question)"),
     ("stories", "list the stories I know"),
     ("story", "ask about one story: /story ID, or /story all"),
-    ("source", "the story's title, source and size"),
+    ("source", "the story's title, author, publisher and date"),
+    ("new", "start a new conversation: follow-ups forget what came before"),
     ("help", "how to ask"),
 ]
 # Updates handled at once. More than one, so a send waiting out a 429 in one chat does not hold up the
@@ -115,6 +117,7 @@ def build_application(
     app.add_handler(CommandHandler("stories", stories, filters=command))
     app.add_handler(CommandHandler("story", story, filters=command))
     app.add_handler(CommandHandler("source", source, filters=command))
+    app.add_handler(CommandHandler("new", new, filters=command))
     app.add_handler(CommandHandler("reload", reload, filters=command))
     app.add_handler(CallbackQueryHandler(more, pattern=r"^more:"))
     app.add_handler(CallbackQueryHandler(stale_button))

@@ -23,14 +23,14 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
-from bot.telegram import heap
+from bot.telegram import conversation, heap
 from bot.telegram.limits import Verdict
 from bot.telegram.render import cap_lines, source_html, stories_html, text_html
 from bot.telegram.replies import EXPIRED, Reply, addressed_question
 from bot.telegram.state import BotState, Context, state
-from index.service import AnswerService, UnknownStoryError
+from index.dialogue import recent_turns, remember
+from index.service import AnswerService, Exchange, UnknownStoryError
 from index.text import plural
-from index.types import Answer
 
 log = logging.getLogger("storybot.telegram")
 
@@ -42,8 +42,11 @@ HELP = (
     "In groups: /ask question, mention me, or reply to one of my messages.\n"
     "Inline, in any chat: type my @name and a question.\n"
     "/stories lists the stories, /story ID asks about one (/story all: every story), "
-    "/source shows where the story comes from, and More under an answer shows the next passage."
+    "/source shows where the story comes from, and More under an answer shows the next passage.\n\n"
+    'Follow-up questions ("who said so?", "and the second one?") lean on the questions before them; '
+    "/new starts afresh. In groups, reply to one of my answers to follow it up."
 )
+NEW = "New conversation: follow-up questions start afresh."
 
 
 async def reload_index(service: AnswerService) -> str:
@@ -108,6 +111,18 @@ async def group_text(update: Update, context: Context) -> None:
         await answer_question(update, context, question)
 
 
+async def new(update: Update, context: Context) -> None:
+    """/new: forget this chat's conversation (in a group, the asker's) and retire its More buttons."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or context.chat_data is None:
+        return
+    s = state(context)
+    async with s.chat_locks.hold(chat.id):
+        for key in conversation.forget(context.chat_data, chat.type == "private", user.id if user else None):
+            s.replies.pages.drop(key)
+    await _send(update, Reply(text_html(NEW)))
+
+
 async def stories(update: Update, context: Context) -> None:
     """List the stories."""
     await _send(update, Reply(stories_html(state(context).service.stories())))
@@ -118,7 +133,11 @@ async def story(update: Update, context: Context) -> None:
     s, chat, wanted = state(context), update.effective_chat, " ".join(context.args or [])
     if chat is None:
         return
-    await _send(update, Reply(text_html(choose_story(s, chat.id, wanted))))
+    before = s.chat_story.get(chat.id)
+    said = choose_story(s, chat.id, wanted)
+    if s.chat_story.get(chat.id) != before and context.chat_data is not None:
+        conversation.forget_all(context.chat_data)  # a new story: the conversations about the old one end
+    await _send(update, Reply(text_html(said)))
 
 
 async def source(update: Update, context: Context) -> None:
@@ -202,17 +221,33 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         return
     async with s.chat_locks.hold(chat.id):
         scope = s.chat_story.get(chat.id)
+        private = chat.type == "private"
+        data = context.chat_data if context.chat_data is not None else {}
+        message = update.effective_message
+        replied = message.reply_to_message if message else None
+        to_bot = (
+            replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None
+        )
+        now = time.time()
+        earlier = conversation.current(data, private, user.id if user else None, to_bot)
+        turns = recent_turns(earlier, now, s.settings.context_minutes * 60)
 
-        def work() -> tuple[str | None, Answer]:  # maybe in a thread: reads the index, touches no bot state
+        def work() -> tuple[str | None, Exchange]:  # maybe in a thread: reads the index, touches no bot state
             try:
-                return scope, s.replies.answer(question, scope)
+                return scope, s.replies.converse(question, scope, turns)
             except UnknownStoryError:  # the chat's story left the index: ask them all
-                return None, s.replies.answer(question, None)
+                return None, s.replies.converse(question, None, [])
 
-        story, answer = await s.offloader.run(work, lambda: _typing(context, chat.id), s.service.loaded)
+        story, exchange = await s.offloader.run(work, lambda: _typing(context, chat.id), s.service.loaded)
         if story != scope:
             s.chat_story.pop(chat.id)
-        await _send(update, s.replies.reply(question, story, answer))
+            conversation.forget_all(data)
+        reply = s.replies.reply(question, story, exchange.answer, exchange.understood)
+        sent = await _send(update, reply)
+        if reply.button:
+            conversation.note_page(data, reply.button[1].removeprefix("more:"))
+        kept = remember(earlier if turns else None, exchange.turn, now, story)
+        conversation.store(data, private, user.id if user else None, kept, sent.message_id if sent else None)
 
 
 def choose_story(s: BotState, chat_id: int, wanted: str) -> str:
@@ -247,10 +282,11 @@ def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup([[InlineKeyboardButton(reply.button[0], callback_data=reply.button[1])]])
 
 
-async def _send(update: Update, reply: Reply) -> None:
+async def _send(update: Update, reply: Reply) -> Message | None:
     message = update.effective_message
-    if message is not None:
-        await message.reply_html(reply.html, reply_markup=_markup(reply), do_quote=message.chat.type != "private")
+    if message is None:
+        return None
+    return await message.reply_html(reply.html, reply_markup=_markup(reply), do_quote=message.chat.type != "private")
 
 
 async def _edit_or_send(message: Message | None, update: Update, reply: Reply) -> None:

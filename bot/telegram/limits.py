@@ -117,6 +117,11 @@ class MorePages:
         with self._lock:
             self._store.put(key, page)
 
+    def drop(self, key: str) -> None:
+        """Retire a button (/new): pressing it then says it has expired."""
+        with self._lock:
+            self._store.pop(key)
+
     def __len__(self) -> int:
         return len(self._store)
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass
 
 from bot.telegram.limits import MorePage, MorePages
 from bot.telegram.render import answer_html, hit_html, plain_title
-from index.service import AnswerService, UnknownStoryError, shown_marks
+from index.dialogue import Turn
+from index.service import AnswerService, Exchange, UnknownStoryError, shown_marks
 from index.text import NOT_SAID
 from index.types import Answer
 
@@ -49,16 +50,23 @@ class Replies:
         """The slow part of a reply: it only reads the index, so it may run in a thread."""
         return self.service.ask(question, story, k=1)
 
-    def reply(self, question: str, story: str | None, answer: Answer) -> Reply:
-        """The reply to a question given its answer; remembers its page for "More"."""
+    def converse(self, question: str, story: str | None, turns: list[Turn]) -> Exchange:
+        """A question in its conversation; like `answer`, it only reads the index."""
+        return self.service.converse(question, story, turns, k=1)
+
+    def reply(self, question: str, story: str | None, answer: Answer, understood: str = "") -> Reply:
+        """The reply to a question given its answer; remembers its page for "More" (the question as
+        understood, for a follow-up). A follow-up's reply opens with how it was understood."""
         best = answer.best
+        asked = understood or question
+        shown = "" if asked == question else asked
         if best is None:
-            return Reply(answer_html(answer))
+            return Reply(answer_html(answer, shown))
         if answer.answered:
-            key = self.pages.add(MorePage(question, story, shown_marks(best)))
-            return Reply(answer_html(answer), (MORE, f"more:{key}"))
-        key = self.pages.add(MorePage(question, story, ()))
-        return Reply(answer_html(answer), (NEAREST, f"more:{key}"))
+            key = self.pages.add(MorePage(asked, story, shown_marks(best)))
+            return Reply(answer_html(answer, shown), (MORE, f"more:{key}"))
+        key = self.pages.add(MorePage(asked, story, ()))
+        return Reply(answer_html(answer, shown), (NEAREST, f"more:{key}"))
 
     def more(self, data: str) -> Reply | str:
         """The next passage for a button's question, or a short notice for the button press."""
