@@ -10,6 +10,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -23,10 +25,13 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.store.records import Asked, Vote
+from bot.store.report import REPORT_DAYS, build_report, short_report
 from bot.telegram import heap
 from bot.telegram.limits import Verdict
+from bot.telegram.pages import ChatPages, confidence_of, understood_of
 from bot.telegram.render import cap_lines, source_html, stories_html, text_html
-from bot.telegram.replies import EXPIRED, Reply, addressed_question
+from bot.telegram.replies import BAD, EXPIRED, GOOD, THANKS, Reply, addressed_question
 from bot.telegram.state import BotState, Context, state
 from index.service import AnswerService, UnknownStoryError
 from index.text import plural
@@ -42,8 +47,11 @@ HELP = (
     "In groups: /ask question, mention me, or reply to one of my messages.\n"
     "Inline, in any chat: type my @name and a question.\n"
     "/stories lists the stories, /story ID asks about one (/story all: every story), "
-    "/source shows where the story comes from, and More under an answer shows the next passage."
+    "/source shows where the story comes from, and More under an answer shows the next passage. "
+    "👍 or 👎 under an answer tells the story's editors whether it helped; /new starts a new conversation."
 )
+STORY_KEY = "story"  # where in chat_data the chat's chosen story is
+CONVERSATION_KEY = "conversation"  # where in chat_data a chat's conversation context is
 
 
 async def reload_index(service: AnswerService) -> str:
@@ -116,15 +124,15 @@ async def stories(update: Update, context: Context) -> None:
 async def story(update: Update, context: Context) -> None:
     """/story ID scopes this chat to one story; /story all resets."""
     s, chat, wanted = state(context), update.effective_chat, " ".join(context.args or [])
-    if chat is None:
+    if chat is None or context.chat_data is None:
         return
-    await _send(update, Reply(text_html(choose_story(s, chat.id, wanted))))
+    await _send(update, Reply(text_html(choose_story(s, context.chat_data, wanted))))
 
 
 async def source(update: Update, context: Context) -> None:
     """Title, source and size of this chat's story, or of every story."""
-    s, chat = state(context), update.effective_chat
-    current = s.chat_story.get(chat.id) if chat else None
+    s = state(context)
+    current = chosen_story(context.chat_data)
     infos = [s.service.story(current)] if current in s.service.corpus.stories else s.service.stories()
     await _send(update, Reply(cap_lines([source_html(i) + "\n" for i in infos]).strip()))
 
@@ -144,12 +152,72 @@ async def more(update: Update, context: Context) -> None:
     if query is None:
         return
     async with s.button_locks.hold(query.data or ""):  # else two quick presses page to the same passage
-        result = await s.offloader.run(lambda: s.replies.more(query.data or ""), _no_sign, s.service.loaded)
+        pages = ChatPages.of(context.chat_data)
+        found = s.replies.page(query.data or "", pages)
+        if found is None:
+            await query.answer(EXPIRED)
+            return
+        page = found[1]
+        hit = await s.offloader.run(lambda: s.replies.next_hit(page), _no_sign, s.service.loaded)
+        result = s.replies.more_reply(page, hit, pages)
         if isinstance(result, str):
             await query.answer(result)
             return
         await query.answer()
         await _edit_or_send(query.message if isinstance(query.message, Message) else None, update, result)
+
+
+async def vote(update: Update, context: Context) -> None:
+    """👍 or 👎 under an answer: recorded once per reader and answer (a second press changes the vote)."""
+    query, s = update.callback_query, state(context)
+    if query is None:
+        return
+    verdict, _, key = (query.data or "").partition(":")
+    found = s.replies.page(query.data or "", ChatPages.of(context.chat_data))
+    if found is None:
+        await query.answer(EXPIRED)
+        return
+    page, chat = found[1], update.effective_chat
+    value = 1 if verdict == "good" else -1
+    s.store.voted(
+        Vote(
+            time.time(),
+            chat.id if chat else None,
+            query.from_user.id,
+            key,
+            page.story,
+            page.question,
+            page.understood,
+            page.sentence_id,
+            page.sentence,
+            page.confidence,
+            value,
+        )
+    )
+    await query.answer(THANKS[value])
+
+
+async def new(update: Update, context: Context) -> None:
+    """/new: forget the conversation so far (the chat's story stays)."""
+    if context.chat_data is not None:
+        context.chat_data.pop(CONVERSATION_KEY, None)
+    await _send(update, Reply("Starting afresh: earlier questions no longer count."))
+
+
+async def report(update: Update, context: Context) -> None:
+    """Admins only: what readers asked in the last week, per story, in short."""
+    s, user = state(context), update.effective_user
+    if user is None or user.id not in s.settings.admin_user_ids:
+        await _send(update, Reply("Only the bot's admins can see the report."))
+        return
+    await s.store.write_now()  # the report counts what was recorded up to now
+    since = time.time() - REPORT_DAYS * 86_400
+    try:
+        text = short_report(await asyncio.to_thread(build_report, s.store.db, since))
+    except Exception as exc:  # the state file unreadable: say so, the bot goes on
+        log.warning("cannot read the report: %s", exc)
+        text = f"Cannot read the report now: {exc}"
+    await _send(update, Reply(text_html(text)))
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -201,7 +269,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             await _send(update, Reply(text_html(SLOW_DOWN)))
         return
     async with s.chat_locks.hold(chat.id):
-        scope = s.chat_story.get(chat.id)
+        scope = chosen_story(context.chat_data)
 
         def work() -> tuple[str | None, Answer]:  # maybe in a thread: reads the index, touches no bot state
             try:
@@ -210,23 +278,41 @@ async def answer_question(update: Update, context: Context, question: str) -> No
                 return None, s.replies.answer(question, None)
 
         story, answer = await s.offloader.run(work, lambda: _typing(context, chat.id), s.service.loaded)
-        if story != scope:
-            s.chat_story.pop(chat.id)
-        await _send(update, s.replies.reply(question, story, answer))
+        if story != scope and context.chat_data is not None:
+            context.chat_data.pop(STORY_KEY, None)
+        await _send(update, s.replies.reply(question, story, answer, ChatPages.of(context.chat_data)))
+    best = answer.best
+    s.store.asked(
+        Asked(
+            time.time(),
+            chat.id,
+            user.id if user else None,
+            best.passage.story_id if best is not None else story,  # unanswered: the nearest passage's story
+            question,
+            understood_of(answer, question),
+            answer.answered,
+            confidence_of(answer),
+        )
+    )
 
 
-def choose_story(s: BotState, chat_id: int, wanted: str) -> str:
+def chosen_story(chat_data: MutableMapping[Any, Any] | None) -> str | None:
+    value = chat_data.get(STORY_KEY) if chat_data is not None else None
+    return value if isinstance(value, str) else None
+
+
+def choose_story(s: BotState, chat_data: MutableMapping[Any, Any], wanted: str) -> str:
     if not wanted:
-        current = s.chat_story.get(chat_id)
+        current = chosen_story(chat_data)
         return f"Asking about: {current or 'all stories'}. Use /story ID or /story all (/stories lists the IDs)."
     if wanted.lower() == "all":
-        s.chat_story.pop(chat_id)
+        chat_data.pop(STORY_KEY, None)
         return "Now asking about all stories."
     try:
         info = s.service.story(wanted)
     except UnknownStoryError:
         return f"There's no story {wanted!r}. /stories lists them."
-    s.chat_story.put(chat_id, info.id)
+    chat_data[STORY_KEY] = info.id
     return f"Now asking about: {info.title}"
 
 
@@ -242,9 +328,11 @@ async def _typing(context: Context, chat_id: int) -> None:
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if reply.button is None:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(reply.button[0], callback_data=reply.button[1])]])
+    row = [InlineKeyboardButton(reply.button[0], callback_data=reply.button[1])] if reply.button else []
+    if reply.answer_key is not None:
+        row.append(InlineKeyboardButton(GOOD, callback_data=f"good:{reply.answer_key}"))
+        row.append(InlineKeyboardButton(BAD, callback_data=f"bad:{reply.answer_key}"))
+    return InlineKeyboardMarkup([row]) if row else None
 
 
 async def _send(update: Update, reply: Reply) -> None:
