@@ -55,14 +55,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     f.set_defaults(run=run_forget)
 
 
-def _open(args: argparse.Namespace) -> tuple[StateDB, Path]:
+def _open(args: argparse.Namespace, read_only: bool) -> tuple[StateDB, Path]:
     from bot.store.db import StateDB
 
     settings: Settings = settings_for(args)
     path = args.state or settings.state_file
     if not path.exists():
         raise UsageError(f"no state file at {path}: nothing recorded yet (the bot writes it while it serves)")
-    db = StateDB(path, settings.secret_for_ids, settings.keep_questions)
+    db = StateDB(path, settings.secret_for_ids, settings.keep_questions, read_only=read_only)
     _guarded(db.open, path)
     return db, path
 
@@ -81,7 +81,7 @@ def run_report(args: argparse.Namespace) -> int:
 
     now = time.time()
     since = parse_since(args.since, now)
-    db, path = _open(args)
+    db, path = _open(args, read_only=True)
     try:
         report = _guarded(lambda: build_report(db, since, args.story, now), path)
     finally:
@@ -98,7 +98,7 @@ def run_report(args: argparse.Namespace) -> int:
 
 
 def run_forget(args: argparse.Namespace) -> int:
-    db, path = _open(args)
+    db, path = _open(args, read_only=False)
     try:
         deleted = _guarded(lambda: db.forget_chat(args.chat), path)
     finally:

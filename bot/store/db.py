@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from bot.errors import UsageError
 from bot.store.records import Asked, Vote
@@ -109,8 +110,16 @@ class Batch:
 class StateDB:
     """The state file. Thread-safe: the bot writes from a worker thread while the loop reads."""
 
-    def __init__(self, path: Path, secret: str | None = None, keep_questions: bool = True, timeout: float = 1.0):
+    def __init__(
+        self,
+        path: Path,
+        secret: str | None = None,
+        keep_questions: bool = True,
+        timeout: float = 1.0,
+        read_only: bool = False,
+    ) -> None:
         self.path = path
+        self.read_only = read_only  # as sqlite opens a file it may not write; `storybot report` reads only
         self.keep_questions = keep_questions
         self.timeout = timeout
         self._given_secret = secret.encode() if secret else None
@@ -126,8 +135,14 @@ class StateDB:
         with self._lock:
             if self._conn is not None:
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False)
+            if self.read_only:
+                target, uri = f"file:{quote(str(self.path.resolve()))}?mode=ro", True
+            else:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                target, uri = str(self.path), False
+            conn = sqlite3.connect(
+                target, timeout=self.timeout, isolation_level=None, check_same_thread=False, uri=uri
+            )
             try:
                 self._prepare(conn)
             except BaseException as exc:

@@ -29,7 +29,7 @@ from bot.store.records import Asked, Vote
 from bot.store.report import REPORT_DAYS, build_report, short_report
 from bot.telegram import heap
 from bot.telegram.limits import Verdict
-from bot.telegram.pages import ChatPages, confidence_of, understood_of
+from bot.telegram.pages import CONVERSATION_KEY, ChatPages, confidence_of, understood_of
 from bot.telegram.render import cap_lines, source_html, stories_html, text_html
 from bot.telegram.replies import BAD, EXPIRED, GOOD, THANKS, Reply, addressed_question
 from bot.telegram.state import BotState, Context, state
@@ -51,7 +51,6 @@ HELP = (
     "👍 or 👎 under an answer tells the story's editors whether it helped; /new starts a new conversation."
 )
 STORY_KEY = "story"  # where in chat_data the chat's chosen story is
-CONVERSATION_KEY = "conversation"  # where in chat_data a chat's conversation context is
 
 
 async def reload_index(service: AnswerService) -> str:

@@ -16,6 +16,9 @@ from index.types import Answer, Hit
 
 ANSWERS_KEPT = 20
 CHAT_KEY = "answers"  # where in chat_data
+CONVERSATION_KEY = "conversation"  # where in chat_data a chat's conversation context is
+# what holds readers' questions: not stored when STORYBOT_KEEP_QUESTIONS is false
+QUESTION_KEYS = (CHAT_KEY, CONVERSATION_KEY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,9 @@
 
 Ids are stored only as keyed hashes, so the file cannot say which chats it holds: a chat's stored
 data is handed back the first time the chat is seen again (`refresh_chat_data`, which PTB calls
-before every handler), not all at start. bot_data holds the answer service and is not stored.
+before every handler), not all at start. Without STORYBOT_KEEP_QUESTIONS no question's text is stored:
+a chat's answers and conversation then stay in memory, and its buttons expire with a restart.
+bot_data holds the answer service and is not stored.
 
 Writes are batched the PTB way: PTB hands over the chats and users touched every `update_interval`
 seconds and at shutdown, and the questions and votes recorded since go in the same transaction, in a
@@ -23,6 +25,7 @@ from telegram.ext import BasePersistence, PersistenceInput
 from bot.errors import UsageError
 from bot.store.db import Batch, CorruptStateError, NewerStateError, StateDB, describe, to_json
 from bot.store.records import Asked, Vote
+from bot.telegram.pages import QUESTION_KEYS
 
 log = logging.getLogger("storybot.state")
 
@@ -43,6 +46,7 @@ class StatePersistence(BasePersistence[Data, Data, Data]):
         self._stored: dict[str, dict[str, Any]] = {"chat": {}, "user": {}}  # by hashed id, not yet seen again
         self._seen: dict[str, set[int]] = {"chat": set(), "user": set()}
         self._writer: asyncio.Task[None] | None = None
+        self._retry: asyncio.TimerHandle | None = None  # after a failed write, even if no update comes
         self._failure: str | None = None  # the failure last logged, so a lasting one is said once
         self.dropped_questions = 0
         try:
@@ -147,11 +151,23 @@ class StatePersistence(BasePersistence[Data, Data, Data]):
         self._write_soon()
 
     async def flush(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
         if not await self.write_now():
-            log.warning("the state file %s missed the last changes: %s", self.db.path, self._failure)
+            lost = self._staged
+            log.warning(
+                "stopping without writing %d questions, %d votes and %d chats' or users' state to %s",
+                len(lost.asked),
+                len(lost.votes),
+                len(lost.data),
+                self.db.path,
+            )
         self.db.close()
 
     def _stage(self, kind: str, ident: int, data: Data) -> None:
+        if not self.db.keep_questions and kind == "chat":  # readers' words stay in memory only
+            data = {k: v for k, v in data.items() if k not in QUESTION_KEYS}
         try:
             self._staged.data[(kind, ident)] = to_json(data) if data else None
         except (TypeError, ValueError) as exc:  # a value JSON cannot hold: a bug, said once, never pickled
@@ -180,10 +196,16 @@ class StatePersistence(BasePersistence[Data, Data, Data]):
             self._staged = batch.under(self._staged)  # nothing half-written: all of it waits for the next try
             self.db.close()  # reopened next time: a file made writable again, or moved aside, is seen afresh
             self._failed("cannot write", exc)
+            if self._retry is None:
+                self._retry = asyncio.get_running_loop().call_later(self.update_interval, self._try_again)
             return
         if self._failure is not None and not self._failure.startswith("json:"):
             log.warning("the state file %s is written again", self.db.path)
             self._failure = None
+
+    def _try_again(self) -> None:
+        self._retry = None
+        self._write_soon()
 
     def _failed(self, doing: str, exc: BaseException) -> None:
         what = f"{doing} the state file {self.db.path}: {describe(exc)}"
