@@ -93,6 +93,10 @@ def storybot_command(index: Path, stories: Path) -> Callable[[str], tuple[list[s
             STORYBOT_STORIES_DIR=str(stories),
             STORYBOT_MAX_SENDS_PER_SECOND="0",
             STORYBOT_USER_QUESTIONS_PER_MINUTE="0",
+            # the state file on, fresh in each burst's folder (the bot's working directory), written every
+            # second so that a burst pays for its writes as a long run does
+            STORYBOT_STATE_PATH="state.sqlite3",
+            STORYBOT_STATE_WRITE_SECONDS="1",
         )
         return [sys.executable, "-m", "bot.cli", "serve", "--poll-timeout", POLL_SECONDS], env
 

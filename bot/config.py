@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     state_path: Path | None = Field(None, validation_alias=_env("STORYBOT_STATE_PATH"))
     state_secret: SecretStr | None = Field(None, validation_alias=_env("STORYBOT_STATE_SECRET"))
     keep_questions: bool = Field(True, validation_alias=_env("STORYBOT_KEEP_QUESTIONS"))
+    state_write_seconds: float = Field(10.0, gt=0, validation_alias=_env("STORYBOT_STATE_WRITE_SECONDS"))
     log_level: str = Field("INFO", validation_alias=_env("STORYBOT_LOG_LEVEL"))
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))

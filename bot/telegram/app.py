@@ -94,7 +94,7 @@ def build_application(
         rate_limiter=RetryingLimiter(settings.max_sends_per_second),
     )
     store = store or StatePersistence(
-        StateDB(settings.state_file, settings.secret_for_ids, settings.keep_questions)
+        StateDB(settings.state_file, settings.secret_for_ids, settings.keep_questions), settings.state_write_seconds
     )
     app = (
         Application.builder()

@@ -29,7 +29,7 @@ from bot.telegram.pages import QUESTION_KEYS
 
 log = logging.getLogger("storybot.state")
 
-UPDATE_INTERVAL = 10.0  # seconds between writes: what a crash (not a stop) may lose
+UPDATE_INTERVAL = 10.0  # seconds between writes (STORYBOT_STATE_WRITE_SECONDS): what a crash may lose
 MAX_UNWRITTEN_QUESTIONS = 100_000  # kept in memory while the file refuses writes; the oldest go first
 
 Data = dict[Any, Any]
