@@ -156,9 +156,9 @@ async def more(update: Update, context: Context) -> None:
         if found is None:
             await query.answer(EXPIRED)
             return
-        page = found[1]
+        key, page = found
         hit = await s.offloader.run(lambda: s.replies.next_hit(page), _no_sign, s.service.loaded)
-        result = s.replies.more_reply(page, hit, pages)
+        result = s.replies.more_reply(key, page, hit, pages)
         if isinstance(result, str):
             await query.answer(result)
             return
@@ -171,19 +171,19 @@ async def vote(update: Update, context: Context) -> None:
     query, s = update.callback_query, state(context)
     if query is None:
         return
-    verdict, _, key = (query.data or "").partition(":")
+    verdict = (query.data or "").partition(":")[0]
     found = s.replies.page(query.data or "", ChatPages.of(context.chat_data))
     if found is None:
         await query.answer(EXPIRED)
         return
-    page, chat = found[1], update.effective_chat
+    (key, page), chat = found, update.effective_chat
     value = 1 if verdict == "good" else -1
     s.store.voted(
         Vote(
             time.time(),
             chat.id if chat else None,
             query.from_user.id,
-            key,
+            f"{key}.{page.step}",  # the answer, or the passage "More" showed after it: each its own vote
             page.story,
             page.question,
             page.understood,

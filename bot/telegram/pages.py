@@ -1,7 +1,8 @@
 """The answers a chat was shown, kept in its chat_data so that "More", 👍 and 👎 work after a restart.
 
 Each answer is a plain JSON object under a short random key that goes in the buttons' callback data;
-a chat keeps its latest ANSWERS_KEPT, and an older button gets the polite "expired" notice.
+"More" updates it in place. A chat keeps its latest ANSWERS_KEPT, and an older button gets the polite
+"expired" notice.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ class Page:
     sentence: str
     answered: bool
     confidence: float | None
+    step: int = 0  # "More" presses so far: a vote is about the passage at this step
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -46,6 +48,7 @@ class Page:
             "text": self.sentence,
             "ok": self.answered,
             "c": self.confidence,
+            "n": self.step,
         }
 
     @classmethod
@@ -63,6 +66,7 @@ class Page:
                 str(data["text"]),
                 bool(data["ok"]),
                 None if confidence is None else float(confidence),
+                int(data.get("n", 0)),
             )
         except (KeyError, TypeError, ValueError):
             return None
@@ -107,6 +111,7 @@ def next_page(page: Page, hit: Hit) -> Page:
         hit.sentence.text,
         page.answered,
         page.confidence,
+        page.step + 1,
     )
 
 
@@ -136,6 +141,11 @@ class ChatPages:
         while len(self.store) > self.capacity:
             del self.store[next(iter(self.store))]
         return key
+
+    def put(self, key: str, page: Page) -> None:
+        """The page after "More", under the button's own key (so a second press of it pages on), made the newest."""
+        self.store.pop(key, None)
+        self.store[key] = page.to_json()
 
     def get(self, key: str) -> Page | None:
         return Page.from_json(self.store.get(key))

@@ -73,12 +73,12 @@ class Replies:
         except UnknownStoryError:  # the story left the index since
             return None
 
-    def more_reply(self, page: Page, hit: Hit | None, pages: ChatPages) -> Reply | str:
-        """The next passage as a reply (its own page, for its own votes), or a notice for the button press."""
+    def more_reply(self, key: str, page: Page, hit: Hit | None, pages: ChatPages) -> Reply | str:
+        """The next passage as a reply, or a notice for the button press; the page moves on in place."""
         if hit is None:
             return NO_MORE
         lead = "" if page.shown else f"{NOT_SAID} The nearest passage:"
-        key = pages.add(next_page(page, hit))
+        pages.put(key, next_page(page, hit))
         return Reply(hit_html(hit, lead=lead), (MORE, f"more:{key}"), key)
 
     def more(self, data: str, pages: ChatPages) -> Reply | str:
@@ -86,7 +86,7 @@ class Replies:
         found = self.page(data, pages)
         if found is None:
             return EXPIRED
-        return self.more_reply(found[1], self.next_hit(found[1]), pages)
+        return self.more_reply(found[0], found[1], self.next_hit(found[1]), pages)
 
     def inline(self, question: str) -> list[InlineItem]:
         if not question.strip():
