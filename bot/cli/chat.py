@@ -175,6 +175,7 @@ def _enable_history(history: Path) -> None:
     except ImportError:  # not on every platform; the chat works without it
         return
     with contextlib.suppress(OSError):
+        history.parent.mkdir(parents=True, exist_ok=True)  # beside the state file, which may not exist yet
         readline.read_history_file(history)
     readline.set_history_length(1000)
     atexit.register(_save_history, readline, history)
