@@ -1,12 +1,14 @@
 """The answers a chat was shown, kept in its chat_data so that "More", 👍 and 👎 work after a restart.
 
-Each answer is a plain JSON object under a short random key that goes in the buttons' callback data;
-"More" updates it in place. A chat keeps its latest ANSWERS_KEPT, and an older button gets the polite
-"expired" notice.
+Each answer is one JSON text under a short random key that goes in the buttons' callback data;
+"More" replaces it. A chat keeps its latest ANSWERS_KEPT, and an older button gets the polite
+"expired" notice. Texts, not nested objects: python-telegram-bot deep-copies a chat's data at every
+write, and a string costs nothing to copy where a page of objects costs microseconds.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import MutableMapping
 from dataclasses import dataclass
@@ -37,8 +39,8 @@ class Page:
     confidence: float | None
     step: int = 0  # "More" presses so far: a vote is about the passage at this step
 
-    def to_json(self) -> dict[str, Any]:
-        return {
+    def to_json(self) -> str:
+        return _compact.encode({
             "q": self.question,
             "u": self.understood,
             "scope": self.scope,
@@ -49,12 +51,13 @@ class Page:
             "ok": self.answered,
             "c": self.confidence,
             "n": self.step,
-        }
+        })
 
     @classmethod
-    def from_json(cls, data: Any) -> Page | None:
+    def from_json(cls, text: Any) -> Page | None:
         """The page stored, or None for anything else (an older layout, a hand-edited file)."""
         try:
+            data = json.loads(text)
             confidence = data["c"]
             return cls(
                 str(data["q"]),
@@ -68,8 +71,11 @@ class Page:
                 None if confidence is None else float(confidence),
                 int(data.get("n", 0)),
             )
-        except (KeyError, TypeError, ValueError):
+        except (KeyError, TypeError, ValueError, AttributeError):
             return None
+
+
+_compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def confidence_of(answer: Answer) -> float | None:
