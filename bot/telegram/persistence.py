@@ -59,10 +59,12 @@ class StatePersistence(BasePersistence[Data, Data, Data]):
     # ---- what the bot records ----
 
     def asked(self, event: Asked) -> None:
-        self._staged.asked.append(event)
-        if len(self._staged.asked) > MAX_UNWRITTEN_QUESTIONS:
-            del self._staged.asked[0]
-            self.dropped_questions += 1
+        waiting = self._staged.asked
+        waiting.append(event)
+        if len(waiting) > MAX_UNWRITTEN_QUESTIONS:  # the file has refused writes for long: the oldest go
+            cut = len(waiting) // 10
+            del waiting[:cut]
+            self.dropped_questions += cut
 
     def voted(self, vote: Vote) -> None:
         self._staged.votes[vote.key] = vote  # a changed vote replaces the earlier one
@@ -104,19 +106,19 @@ class StatePersistence(BasePersistence[Data, Data, Data]):
         return None
 
     def _hand_back(self, kind: str, ident: int, data: Data) -> None:
-        seen = self._seen[kind]
-        if ident in seen:
+        stored, seen = self._stored[kind], self._seen[kind]
+        if not stored or ident in seen:  # nothing left to hand back, or handed back already
             return
         seen.add(ident)
-        stored = self._stored[kind]
-        if stored:
-            try:
-                value = stored.pop(self.db.hash_id(ident) or "", None)
-            except (sqlite3.Error, OSError, UsageError):
-                return
-            if isinstance(value, dict):
-                for key, item in value.items():
-                    data.setdefault(key, item)
+        try:
+            value = stored.pop(self.db.hash_id(ident) or "", None)
+        except (sqlite3.Error, OSError, UsageError):
+            return
+        if isinstance(value, dict):
+            for key, item in value.items():
+                data.setdefault(key, item)
+        if not stored:
+            seen.clear()
 
     def _load(self, kind: str) -> dict[str, Any]:
         try:
