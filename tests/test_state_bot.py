@@ -313,3 +313,34 @@ async def test_serve_refuses_a_damaged_file_in_one_line(fake: FakeBotAPI, settin
     assert "\n" not in str(caught.value)
     assert f"mv {settings.state_file} {settings.state_file}.broken" in str(caught.value)
     assert not fake.calls
+
+
+async def test_a_chats_context_rides_through_restarts_and_new_clears_it(fake: FakeBotAPI, settings: Settings) -> None:
+    """A conversation in chat_data (as the conversation work keeps it) goes through the real Application:
+    handed back when the chat returns, written again with its new answers, and /new clears it."""
+    conversation = {"turns": [{"q": "who met?", "a": "Trump and Kim"}], "topic": "summit"}
+    seed = StatePersistence(StateDB(settings.state_file))
+    await seed.get_chat_data()
+    await seed.update_chat_data(USER, {"conversation": conversation, "story": RAIL})
+    await seed.flush()
+
+    def stored() -> dict[str, object]:
+        db = StateDB(settings.state_file)
+        value: dict[str, object] = db.load("chat")[db.hash_id(USER) or ""]
+        db.close()
+        return value
+
+    async with running_bot(fake, settings):
+        fake.message(SUMMIT, user_id=USER)
+        assert SUMMIT_SENTENCE not in (await fake.wait_sent(1))[0].result["text"]  # the stored story held
+    after_first = stored()
+    assert after_first["conversation"] == conversation
+    assert after_first["story"] == RAIL
+    assert len(after_first["answers"]) == 1  # type: ignore[arg-type]
+    async with running_bot(fake, settings):
+        fake.message("/new", user_id=USER)
+        await fake.wait_sent(2)
+    after_new = stored()
+    assert "conversation" not in after_new
+    assert after_new["story"] == RAIL
+    assert len(fake.sent("sendMessage")) == 2
