@@ -119,17 +119,16 @@ def test_chat_data_holds_plain_json_bounded_per_user_and_per_answer() -> None:
     turn = Turn(WHO, WHO, "Regional transit chief Carl Beaumont said so.", f"{RAIL}:4.1", RAIL, True)
     for n in range(conversation.MAX_REPLIES + 10):
         kept = remember(None, turn, 1000.0 + n, None)
-        conversation.store(data, False, n % 3, kept, 5000 + n)
-        conversation.note_page(data, format(n, "x"))
+        conversation.store(data, False, f"user{n % 3}", kept, 5000 + n)
     assert json.loads(json.dumps(data)) == data
     assert len(data["replies"]) == conversation.MAX_REPLIES  # type: ignore[arg-type]
-    assert set(data["users"]) == {"0", "1", "2"}  # type: ignore[arg-type]
-    assert conversation.current(data, False, 1, 5000 + conversation.MAX_REPLIES + 9) is not None  # a recent answer
-    assert conversation.current(data, False, 9, 5000) is None  # an answer too old, and a user who never asked
-    pages = conversation.forget(data, False, 1)
-    assert len(pages) == conversation.MAX_PAGES
-    assert conversation.current(data, False, 1, None) is None
-    assert conversation.current(data, False, 2, None) is not None  # the others keep theirs
+    assert set(data["users"]) == {"user0", "user1", "user2"}  # type: ignore[arg-type]
+    recent = 5000 + conversation.MAX_REPLIES + 9
+    assert conversation.current(data, False, "user1", recent) is not None  # a recent answer
+    assert conversation.current(data, False, "user9", 5000) is None  # an answer too old, and a user who never asked
+    conversation.forget(data, False, "user1")
+    assert conversation.current(data, False, "user1", None) is None
+    assert conversation.current(data, False, "user2", None) is not None  # the others keep theirs
 
 
 async def test_who_wrote_it_and_source_show_the_story_s_own_lines(fake: FakeBotAPI, settings: Settings) -> None:

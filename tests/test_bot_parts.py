@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import sys
 import threading
@@ -16,7 +17,8 @@ from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot import logs
-from bot.telegram.limits import KeyedLock, MorePage, MorePages, UserRateLimit, Verdict
+from bot.telegram.limits import KeyedLock, UserRateLimit, Verdict
+from bot.telegram.pages import ChatPages
 from bot.telegram.replies import EXPIRED, Replies, addressed_question
 from bot.telegram.retry import RetryingLimiter
 from index.service import AnswerService
@@ -47,15 +49,20 @@ def test_rate_limit_memory_is_bounded_over_100k_users() -> None:
     assert limit.check(99_999, now=1.0) is Verdict.ALLOW  # recent users are still remembered
 
 
-def test_more_pages_are_bounded_and_forget_the_oldest(service: AnswerService) -> None:
-    pages = MorePages(capacity=100)
-    keys = [pages.add(MorePage(f"q{n}", None)) for n in range(1000)]
-    assert len(pages) == 100
+def test_a_chats_answers_are_bounded_and_forget_the_oldest(service: AnswerService) -> None:
+    chat_data: dict[str, object] = {}
+    pages = ChatPages.of(chat_data)
+    replies = Replies(service)
+    keys = [replies.question(f"where is summit {n}?", None, pages).answer_key for n in range(100)]
+    assert len(pages) == 20
+    assert chat_data["answers"] is pages.store  # the chat's own data: what persistence stores
+    assert keys[0] is not None
+    assert keys[-1] is not None
     assert pages.get(keys[0]) is None
     assert pages.get(keys[-1]) is not None
-    assert all(len(f"more:{k}".encode()) <= 64 for k in keys)
-    replies = Replies(service, pages)
-    assert replies.more(f"more:{keys[0]}") == EXPIRED
+    assert all(len(f"more:{k}".encode()) <= 64 for k in keys if k)
+    assert replies.more(f"more:{keys[0]}", pages) == EXPIRED
+    json.dumps(chat_data)  # plain JSON, nothing else
 
 
 async def test_keyed_locks_serialise_one_key_and_vanish_when_free() -> None:

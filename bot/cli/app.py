@@ -7,7 +7,7 @@ import io
 import sys
 from collections.abc import Sequence
 
-from bot.cli import adding, asking, chat, evaluation, indexing, serve
+from bot.cli import adding, asking, chat, evaluation, indexing, reporting, serve
 from bot.errors import user_message
 
 
@@ -39,6 +39,6 @@ def _forgiving_stdio() -> None:
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="storybot", description="Answers questions about news stories, with citations.")
     sub = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for command in (indexing, asking, chat, adding, evaluation, serve):
+    for command in (indexing, asking, chat, adding, evaluation, reporting, serve):
         command.register(sub)
     return top

@@ -19,6 +19,7 @@ from telegram.ext import (
 )
 
 from bot.config import Settings
+from bot.store.db import StateDB
 from bot.telegram import heap
 from bot.telegram.handlers import (
     ask,
@@ -31,14 +32,17 @@ from bot.telegram.handlers import (
     on_error,
     private_text,
     reload,
+    report,
     source,
     stale_button,
     start,
     stories,
     story,
+    vote,
 )
 from bot.telegram.jsonbody import JSONRequest
 from bot.telegram.limits import UserRateLimit
+from bot.telegram.persistence import StatePersistence
 from bot.telegram.replies import Replies
 from bot.telegram.retry import RetryingLimiter
 from bot.telegram.state import BotState
@@ -68,12 +72,14 @@ def build_application(
     polls: PollWatch | None = None,
     send_timeout: float = 20.0,
     service: AnswerService | None = None,
+    store: StatePersistence | None = None,
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Application `storybot serve` runs; the token must be set. `polls` is the connection getUpdates
     uses (its read timeout is the slack on top of the poll timeout: a long poll silent past both is
     abandoned and polled again). Sends wait `send_timeout` for Telegram's reply: long, because a send
     whose reply never comes is not repeated (bot/retry.py says why). `service` answers the questions:
-    by default the index at STORYBOT_INDEX_PATH."""
+    by default the index at STORYBOT_INDEX_PATH. `store` keeps the chats' state and the readers'
+    questions and votes: by default the state file at STORYBOT_STATE_PATH (a damaged one is refused)."""
     if settings.telegram_bot_token is None:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
     # Opt in to PTB 23's timedelta periods now: otherwise every 429 raises a deprecation warning
@@ -86,9 +92,13 @@ def build_application(
         get_updates_request=polls or PollWatch(read_timeout=10.0),
         rate_limiter=RetryingLimiter(settings.max_sends_per_second),
     )
+    store = store or StatePersistence(
+        StateDB(settings.state_file, settings.secret_for_ids, settings.keep_questions), settings.state_write_seconds
+    )
     app = (
         Application.builder()
         .bot(bot)
+        .persistence(store)
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
@@ -101,6 +111,7 @@ def build_application(
         Replies(service),
         UserRateLimit(settings.user_questions_per_minute),
         UserRateLimit(INLINE_PER_QUESTION * settings.user_questions_per_minute),
+        store,
     )
     private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
     groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
@@ -119,7 +130,9 @@ def build_application(
     app.add_handler(CommandHandler("source", source, filters=command))
     app.add_handler(CommandHandler("new", new, filters=command))
     app.add_handler(CommandHandler("reload", reload, filters=command))
+    app.add_handler(CommandHandler("report", report, filters=command))
     app.add_handler(CallbackQueryHandler(more, pattern=r"^more:"))
+    app.add_handler(CallbackQueryHandler(vote, pattern=r"^(good|bad):"))
     app.add_handler(CallbackQueryHandler(stale_button))
     app.add_handler(InlineQueryHandler(inline))
     app.add_error_handler(on_error)

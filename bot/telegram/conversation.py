@@ -5,10 +5,10 @@ The shape of `chat_data` (every key optional):
 
     {
       "conversation": CONV,                  # a private chat: the chat's recent turns
-      "users": {"<user id>": CONV, ...},     # a group: each user's own last turns (at most MAX_USERS)
+      "users": {"<asker>": CONV, ...},       # a group: each user's own last turns (at most MAX_USERS),
+                                             #   under a keyed hash of the user id, never the id itself
       "replies": {"<bot message id>": CONV}, # a group: the conversation each answer of the bot continues
                                              #   when someone replies to it (the last MAX_REPLIES answers)
-      "pages": ["<More key>", ...],          # the chat's "More" buttons, so /new can retire them
     }
     CONV = {"story": <the chat's story id or None>,
             "turns": [{"q", "understood", "sentence", "passage_id", "story", "answered", "at"}, ...]}
@@ -25,13 +25,11 @@ from typing import Any
 CONVERSATION = "conversation"
 USERS = "users"
 REPLIES = "replies"
-PAGES = "pages"
 MAX_REPLIES = 50
 MAX_USERS = 500
-MAX_PAGES = 50
 
 
-def current(chat_data: MutableMapping[Any, Any], private: bool, user_id: int | None, replied_to: int | None) -> object:
+def current(chat_data: MutableMapping[Any, Any], private: bool, asker: str | None, replied_to: int | None) -> object:
     """The conversation a question continues: the chat's in private; in a group the answer replied to,
     else the asking user's own."""
     if private:
@@ -40,13 +38,13 @@ def current(chat_data: MutableMapping[Any, Any], private: bool, user_id: int | N
         found = _table(chat_data, REPLIES).get(str(replied_to))
         if found is not None:
             return found
-    return _table(chat_data, USERS).get(str(user_id)) if user_id is not None else None
+    return _table(chat_data, USERS).get(asker) if asker is not None else None
 
 
 def store(
     chat_data: MutableMapping[Any, Any],
     private: bool,
-    user_id: int | None,
+    asker: str | None,
     conversation: dict[str, object],
     answer_id: int | None,
 ) -> None:
@@ -54,34 +52,25 @@ def store(
     if private:
         chat_data[CONVERSATION] = conversation
         return
-    if user_id is not None:
-        _put(_table(chat_data, USERS), str(user_id), conversation, MAX_USERS)
+    if asker is not None:
+        _put(_table(chat_data, USERS), asker, conversation, MAX_USERS)
     if answer_id is not None:
         _put(_table(chat_data, REPLIES), str(answer_id), conversation, MAX_REPLIES)
 
 
-def forget(chat_data: MutableMapping[Any, Any], private: bool, user_id: int | None) -> list[str]:
-    """/new: the asker's conversation ends; returns the chat's "More" keys to retire."""
+def forget(chat_data: MutableMapping[Any, Any], private: bool, asker: str | None) -> None:
+    """/new: the asker's conversation ends."""
     if private:
         chat_data.pop(CONVERSATION, None)
         chat_data.pop(REPLIES, None)
-    elif user_id is not None:
-        _table(chat_data, USERS).pop(str(user_id), None)
-    pages = chat_data.pop(PAGES, None)
-    return [p for p in pages if isinstance(p, str)] if isinstance(pages, list) else []
+    elif asker is not None:
+        _table(chat_data, USERS).pop(asker, None)
 
 
 def forget_all(chat_data: MutableMapping[Any, Any]) -> None:
     """The chat switched story: every conversation in it ends."""
     for key in (CONVERSATION, USERS, REPLIES):
         chat_data.pop(key, None)
-
-
-def note_page(chat_data: MutableMapping[Any, Any], key: str) -> None:
-    pages = chat_data.get(PAGES)
-    pages = pages if isinstance(pages, list) else []
-    pages.append(key)
-    chat_data[PAGES] = pages[-MAX_PAGES:]
 
 
 def _table(chat_data: MutableMapping[Any, Any], name: str) -> dict[str, Any]:

@@ -8,8 +8,13 @@ always runs in a thread.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
+import sqlite3
 import time
+from collections.abc import MutableMapping
+from typing import Any
 
 from telegram import (
     InlineKeyboardButton,
@@ -23,10 +28,13 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot.store.records import Asked, Vote
+from bot.store.report import REPORT_DAYS, build_report, short_report
 from bot.telegram import conversation, heap
 from bot.telegram.limits import Verdict
+from bot.telegram.pages import ChatPages, confidence_of
 from bot.telegram.render import cap_lines, source_html, stories_html, text_html
-from bot.telegram.replies import EXPIRED, Reply, addressed_question
+from bot.telegram.replies import BAD, EXPIRED, GOOD, THANKS, Reply, addressed_question
 from bot.telegram.state import BotState, Context, state
 from index.dialogue import recent_turns, remember
 from index.service import AnswerService, Exchange, UnknownStoryError
@@ -42,11 +50,13 @@ HELP = (
     "In groups: /ask question, mention me, or reply to one of my messages.\n"
     "Inline, in any chat: type my @name and a question.\n"
     "/stories lists the stories, /story ID asks about one (/story all: every story), "
-    "/source shows where the story comes from, and More under an answer shows the next passage.\n\n"
+    "/source shows where the story comes from, and More under an answer shows the next passage. "
+    "👍 or 👎 under an answer tells the story's editors whether it helped.\n\n"
     'Follow-up questions ("who said so?", "and the second one?") lean on the questions before them; '
     "/new starts afresh. In groups, reply to one of my answers to follow it up."
 )
 NEW = "New conversation: follow-up questions start afresh."
+STORY_KEY = "story"  # where in chat_data the chat's chosen story is
 
 
 async def reload_index(service: AnswerService) -> str:
@@ -112,14 +122,16 @@ async def group_text(update: Update, context: Context) -> None:
 
 
 async def new(update: Update, context: Context) -> None:
-    """/new: forget this chat's conversation (in a group, the asker's) and retire its More buttons."""
+    """/new: forget this chat's conversation (in a group, the asker's); in a private chat its buttons expire."""
     chat, user = update.effective_chat, update.effective_user
     if chat is None or context.chat_data is None:
         return
     s = state(context)
     async with s.chat_locks.hold(chat.id):
-        for key in conversation.forget(context.chat_data, chat.type == "private", user.id if user else None):
-            s.replies.pages.drop(key)
+        private = chat.type == "private"
+        conversation.forget(context.chat_data, private, asker_key(s, user.id if user else None))
+        if private:  # the chat's buttons were all the asker's: they expire with the conversation
+            ChatPages.of(context.chat_data).store.clear()
     await _send(update, Reply(text_html(NEW)))
 
 
@@ -131,19 +143,19 @@ async def stories(update: Update, context: Context) -> None:
 async def story(update: Update, context: Context) -> None:
     """/story ID scopes this chat to one story; /story all resets."""
     s, chat, wanted = state(context), update.effective_chat, " ".join(context.args or [])
-    if chat is None:
+    if chat is None or context.chat_data is None:
         return
-    before = s.chat_story.get(chat.id)
-    said = choose_story(s, chat.id, wanted)
-    if s.chat_story.get(chat.id) != before and context.chat_data is not None:
+    before = chosen_story(context.chat_data)
+    said = choose_story(s, context.chat_data, wanted)
+    if chosen_story(context.chat_data) != before:
         conversation.forget_all(context.chat_data)  # a new story: the conversations about the old one end
     await _send(update, Reply(text_html(said)))
 
 
 async def source(update: Update, context: Context) -> None:
     """Title, source and size of this chat's story, or of every story."""
-    s, chat = state(context), update.effective_chat
-    current = s.chat_story.get(chat.id) if chat else None
+    s = state(context)
+    current = chosen_story(context.chat_data)
     infos = [s.service.story(current)] if current in s.service.corpus.stories else s.service.stories()
     await _send(update, Reply(cap_lines([source_html(i) + "\n" for i in infos]).strip()))
 
@@ -163,12 +175,65 @@ async def more(update: Update, context: Context) -> None:
     if query is None:
         return
     async with s.button_locks.hold(query.data or ""):  # else two quick presses page to the same passage
-        result = await s.offloader.run(lambda: s.replies.more(query.data or ""), _no_sign, s.service.loaded)
+        pages = ChatPages.of(context.chat_data)
+        found = s.replies.page(query.data or "", pages)
+        if found is None:
+            await query.answer(EXPIRED)
+            return
+        key, page = found
+        hit = await s.offloader.run(lambda: s.replies.next_hit(page), _no_sign, s.service.loaded)
+        result = s.replies.more_reply(key, page, hit, pages)
         if isinstance(result, str):
             await query.answer(result)
             return
         await query.answer()
         await _edit_or_send(query.message if isinstance(query.message, Message) else None, update, result)
+
+
+async def vote(update: Update, context: Context) -> None:
+    """👍 or 👎 under an answer: recorded once per reader and answer (a second press changes the vote)."""
+    query, s = update.callback_query, state(context)
+    if query is None:
+        return
+    verdict = (query.data or "").partition(":")[0]
+    found = s.replies.page(query.data or "", ChatPages.of(context.chat_data))
+    if found is None:
+        await query.answer(EXPIRED)
+        return
+    (key, page), chat = found, update.effective_chat
+    value = 1 if verdict == "good" else -1
+    s.store.voted(
+        Vote(
+            time.time(),
+            chat.id if chat else None,
+            query.from_user.id,
+            f"{key}.{page.step}",  # the answer, or the passage "More" showed after it: each its own vote
+            page.story,
+            page.question,
+            page.understood,
+            page.sentence_id,
+            page.sentence,
+            page.confidence,
+            value,
+        )
+    )
+    await query.answer(THANKS[value])
+
+
+async def report(update: Update, context: Context) -> None:
+    """Admins only: what readers asked in the last week, per story, in short."""
+    s, user = state(context), update.effective_user
+    if user is None or user.id not in s.settings.admin_user_ids:
+        await _send(update, Reply("Only the bot's admins can see the report."))
+        return
+    await s.store.write_now()  # the report counts what was recorded up to now
+    since = time.time() - REPORT_DAYS * 86_400
+    try:
+        text = short_report(await asyncio.to_thread(build_report, s.store.db, since))
+    except Exception as exc:  # the state file unreadable: say so, the bot goes on
+        log.warning("cannot read the report: %s", exc)
+        text = f"Cannot read the report now: {exc}"
+    await _send(update, Reply(text_html(text)))
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -220,7 +285,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             await _send(update, Reply(text_html(SLOW_DOWN)))
         return
     async with s.chat_locks.hold(chat.id):
-        scope = s.chat_story.get(chat.id)
+        scope = chosen_story(context.chat_data)
         private = chat.type == "private"
         data = context.chat_data if context.chat_data is not None else {}
         message = update.effective_message
@@ -229,7 +294,8 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None
         )
         now = time.time()
-        earlier = conversation.current(data, private, user.id if user else None, to_bot)
+        asker = asker_key(s, user.id if user else None)
+        earlier = conversation.current(data, private, asker, to_bot)
         turns = recent_turns(earlier, now, s.settings.context_minutes * 60)
 
         def work() -> tuple[str | None, Exchange]:  # maybe in a thread: reads the index, touches no bot state
@@ -240,28 +306,57 @@ async def answer_question(update: Update, context: Context, question: str) -> No
 
         story, exchange = await s.offloader.run(work, lambda: _typing(context, chat.id), s.service.loaded)
         if story != scope:
-            s.chat_story.pop(chat.id)
+            data.pop(STORY_KEY, None)
             conversation.forget_all(data)
-        reply = s.replies.reply(question, story, exchange.answer, exchange.understood)
+        reply = s.replies.reply(question, story, exchange.answer, ChatPages.of(context.chat_data), exchange.understood)
         sent = await _send(update, reply)
-        if reply.button:
-            conversation.note_page(data, reply.button[1].removeprefix("more:"))
         kept = remember(earlier if turns else None, exchange.turn, now, story)
-        conversation.store(data, private, user.id if user else None, kept, sent.message_id if sent else None)
+        conversation.store(data, private, asker, kept, sent.message_id if sent else None)
+    answer = exchange.answer
+    best = answer.best
+    s.store.asked(
+        Asked(
+            time.time(),
+            chat.id,
+            user.id if user else None,
+            best.passage.story_id if best is not None else story,  # unanswered: the nearest passage's story
+            question,
+            exchange.understood,
+            answer.answered,
+            confidence_of(answer),
+        )
+    )
 
 
-def choose_story(s: BotState, chat_id: int, wanted: str) -> str:
+def asker_key(s: BotState, user_id: int | None) -> str | None:
+    """Who asked, as a group's conversations are keyed: the state file's keyed hash of the user id, so no
+    raw id is stored; keyed by the bot token instead while that file cannot be read."""
+    if user_id is None:
+        return None
+    try:
+        return s.store.db.hash_id(user_id)
+    except (sqlite3.Error, OSError):
+        token = s.settings.telegram_bot_token.get_secret_value() if s.settings.telegram_bot_token else ""
+        return hmac.new(token.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def chosen_story(chat_data: MutableMapping[Any, Any] | None) -> str | None:
+    value = chat_data.get(STORY_KEY) if chat_data is not None else None
+    return value if isinstance(value, str) else None
+
+
+def choose_story(s: BotState, chat_data: MutableMapping[Any, Any], wanted: str) -> str:
     if not wanted:
-        current = s.chat_story.get(chat_id)
+        current = chosen_story(chat_data)
         return f"Asking about: {current or 'all stories'}. Use /story ID or /story all (/stories lists the IDs)."
     if wanted.lower() == "all":
-        s.chat_story.pop(chat_id)
+        chat_data.pop(STORY_KEY, None)
         return "Now asking about all stories."
     try:
         info = s.service.story(wanted)
     except UnknownStoryError:
         return f"There's no story {wanted!r}. /stories lists them."
-    s.chat_story.put(chat_id, info.id)
+    chat_data[STORY_KEY] = info.id
     return f"Now asking about: {info.title}"
 
 
@@ -277,9 +372,11 @@ async def _typing(context: Context, chat_id: int) -> None:
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if reply.button is None:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(reply.button[0], callback_data=reply.button[1])]])
+    row = [InlineKeyboardButton(reply.button[0], callback_data=reply.button[1])] if reply.button else []
+    if reply.answer_key is not None:
+        row.append(InlineKeyboardButton(GOOD, callback_data=f"good:{reply.answer_key}"))
+        row.append(InlineKeyboardButton(BAD, callback_data=f"bad:{reply.answer_key}"))
+    return InlineKeyboardMarkup([row]) if row else None
 
 
 async def _send(update: Update, reply: Reply) -> Message | None:
