@@ -29,8 +29,9 @@ lint: install
 	$(BIN)/ruff check bot index tests bench tools
 	$(BIN)/mypy
 
+# the suite spends most of its time waiting on subprocesses and the loopback Bot API: 4 workers on 2 cores
 test: lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n 4
 
 # 10,000 questions through the loopback Bot API to a `storybot serve` process (1.5 to 2.5 minutes on
 # 2 cores): all answered, resident memory at the end within 10% of that after the first 1,000.

@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from index.rank import NonNegativeBM25
+from bench.bm25_reference import NonNegativeBM25
 
 Ranker = Callable[[list[str]], int]  # query terms -> the best passage
 

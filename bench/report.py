@@ -190,7 +190,8 @@ class Report:
             "| --- | --- | --- | --- | --- | --- |",
             f"| storybot ({t.storybot_calls_per_question:.2f} API calls a question, polls included: no typing action "
             f"for a quick answer; "
-            f"{t.concurrency} updates at once; runs {runs}) | {t.storybot_per_second:.0f} | {ratio:.2f}x | "
+            f"{t.concurrency} updates at once; the state file on, written every second; runs {runs}) | "
+            f"{t.storybot_per_second:.0f} | {ratio:.2f}x | "
             f"{t.storybot_cpu:.2f} | >= {MIN_THROUGHPUT_RATIO}x the ceiling | "
             f"{met(ratio >= MIN_THROUGHPUT_RATIO)} |",
             f"| echo bot, python-telegram-bot defaults (one update at a time) | {t.echo_per_second:.0f} | "

@@ -20,6 +20,9 @@ parsing updates and replies. storybot costs more per question in four places, an
   frozen once the index is loaded (bot/heap.py), +5%;
 - each update parsed twice (bot/updates.py now re-reads a batch only when it cannot be read whole), a
   handler every update passed through (now only with an allow-list), the answer itself (80 -> 68 us).
+storybot runs with its state file on (bot/telegram/persistence.py), fresh for each burst and written
+every second rather than every ten, so that a burst of a few seconds pays for several writes: the chats'
+data copied and encoded, the questions recorded, the transaction in a worker thread.
 What is left is mostly the "More" button: python-telegram-bot builds, serialises and parses back an
 inline keyboard with every answer, about a tenth of storybot's CPU per question (with the button
 switched off in a trial, 0.83x of the echo bot instead of 0.75x); the answer and its HTML are another.
@@ -93,6 +96,10 @@ def storybot_command(index: Path, stories: Path) -> Callable[[str], tuple[list[s
             STORYBOT_STORIES_DIR=str(stories),
             STORYBOT_MAX_SENDS_PER_SECOND="0",
             STORYBOT_USER_QUESTIONS_PER_MINUTE="0",
+            # the state file on, fresh in each burst's folder (the bot's working directory), written every
+            # second so that a burst pays for its writes as a long run does
+            STORYBOT_STATE_PATH="state.sqlite3",
+            STORYBOT_STATE_WRITE_SECONDS="1",
         )
         return [sys.executable, "-m", "bot.cli", "serve", "--poll-timeout", POLL_SECONDS], env
 
@@ -206,7 +213,7 @@ def measure(
     index: Path, workdir: Path, questions: int = 2000, chats: int = 200, rounds: int = 3, stories: Path | None = None
 ) -> Throughput:
     """Rotate storybot and the two echo bots, each first in turn, `rounds` bursts each; medians of the rates."""
-    from bot.telegram import CONCURRENT_UPDATES  # imports telegram: only when measuring
+    from bot.telegram.app import CONCURRENT_UPDATES  # imports telegram: only when measuring
 
     bots = {
         "storybot": storybot_command(index, stories or ROOT / "stories"),

@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 BUNDLED_STORIES = PROJECT_DIR / "stories"
 DEFAULT_INDEX = PROJECT_DIR / ".storybot" / "index.json"
+STATE_FILE = "state.sqlite3"
 
 
 def _env(name: str) -> AliasChoices:
@@ -24,6 +25,11 @@ class Settings(BaseSettings):
 
     stories_dir: Path = Field(BUNDLED_STORIES, validation_alias=_env("STORYBOT_STORIES_DIR"))
     index_path: Path = Field(DEFAULT_INDEX, validation_alias=_env("STORYBOT_INDEX_PATH"))
+    # None: state.sqlite3 beside the index (.storybot/state.sqlite3 by default); see `state_file`
+    state_path: Path | None = Field(None, validation_alias=_env("STORYBOT_STATE_PATH"))
+    state_secret: SecretStr | None = Field(None, validation_alias=_env("STORYBOT_STATE_SECRET"))
+    keep_questions: bool = Field(True, validation_alias=_env("STORYBOT_KEEP_QUESTIONS"))
+    state_write_seconds: float = Field(10.0, gt=0, validation_alias=_env("STORYBOT_STATE_WRITE_SECONDS"))
     log_level: str = Field("INFO", validation_alias=_env("STORYBOT_LOG_LEVEL"))
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
     telegram_webhook_secret: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET"))
@@ -36,6 +42,16 @@ class Settings(BaseSettings):
     )
     max_sends_per_second: float = Field(30, ge=0, validation_alias=_env("STORYBOT_MAX_SENDS_PER_SECOND"))
     user_questions_per_minute: int = Field(20, ge=0, validation_alias=_env("STORYBOT_USER_QUESTIONS_PER_MINUTE"))
+    context_minutes: float = Field(30, ge=0, validation_alias=_env("STORYBOT_CONTEXT_MINUTES"))
+
+    @property
+    def state_file(self) -> Path:
+        """The state database: STORYBOT_STATE_PATH, else state.sqlite3 beside the index."""
+        return self.state_path or self.index_path.parent / STATE_FILE
+
+    @property
+    def secret_for_ids(self) -> str | None:
+        return self.state_secret.get_secret_value() if self.state_secret else None
 
     @field_validator("allowed_chat_ids", "admin_user_ids", mode="before")
     @classmethod

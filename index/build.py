@@ -208,6 +208,12 @@ def _story(path: Path, data: bytes, digest: str, analysis: str) -> tuple[StoryRe
         starts=[start for start, _ in spans],
         ends=[end for _, end in spans],
         terms=[" ".join(tokenize(s.text)) for s in sentences],
+        byline_line=story.meta.byline,
+        bio=list(story.meta.bio),
+        publisher_line=story.meta.publisher,
+        published=story.meta.published,
+        updated=story.meta.updated,
+        url=story.meta.url,
     )
     report = StoryReport(
         story.id,

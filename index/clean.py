@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from index.read import RawStory
-from index.types import Dropped, Paragraph, Story
+from index.types import Dropped, Paragraph, Story, StoryMeta
 
 
 class _Words:
@@ -88,6 +88,26 @@ _CALENDAR = re.compile(
     re.IGNORECASE,
 )
 _DATELINE = re.compile(r"^(published|updated|posted|last updated|first published)\b", re.IGNORECASE)
+_UPDATED = re.compile(r"^(?:last\s+)?updated\b", re.IGNORECASE)
+_MONTH = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+    r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+_WEEKDAY = r"(?:mon|tues|wednes|thurs|fri|satur|sun)day"
+# A line that is only a date, as pages print them above a story: "May 14, 2025", "Tuesday 12 March 2025 14:32"
+_BARE_DATE = re.compile(
+    rf"^(?:{_WEEKDAY},?\s+)?(?:{_MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}|"
+    rf"\d{{4}}-\d{{2}}-\d{{2}})(?:,?\s+(?:at\s+)?\d{{1,2}}[:.]\d{{2}}\s*(?:[ap]\.?m\.?)?(?:\s+[A-Z]{{2,4}})?)?$",
+    re.IGNORECASE,
+)
+# The page's own address: a line that is only a URL, or one that says so ("Source: https://...").
+_SOURCE_URL = re.compile(
+    r"^(?:(?:source|url|link|canonical(?: url)?|originally published (?:at|on)|read (?:it )?online(?: at)?)\s*:?\s*)?"
+    r"<?(https?://\S+?)>?$",
+    re.IGNORECASE,
+)
+# The site a subscribe line names, as a possessive: "Sign up for The Week's Free Newsletters"
+_SUBSCRIBE_SOURCE = re.compile(r"\b(?:for|to)\s+((?:The\s+)?[A-Z][\w.&-]*(?:\s+[A-Z][\w.&-]*){0,3})['’]s\b")
 _IMPERATIVE = re.compile(
     r"^(get|escape|sign|subscribe|join|follow|download|click|read|watch|listen|try|"
     r"discover|explore|don'?t miss|stay)\b",
@@ -128,8 +148,9 @@ def clean(raw: RawStory) -> Story:
         line.verdict = "repeated" if key in seen and len(key) > 20 else _judge(line.text)
         seen.add(key)
     byline, byline_source = raw.byline, ""
+    found_byline, byline_line = _find_byline(lines)
     if not byline:
-        byline, byline_source = _find_byline(lines)
+        (byline, byline_source), byline_line = found_byline, byline_line
     _mark_bios(lines, byline)
     _mark_lists(lines)
     publisher = _find_publisher(lines)
@@ -139,7 +160,8 @@ def clean(raw: RawStory) -> Story:
     for line in lines:
         if line.verdict == "":
             line.verdict = "not prose (heading or link)"
-    source = raw.source or publisher or _copyright_holder(lines) or byline_source or _bio_source(lines)
+    source, source_line = _source(raw, lines, publisher, byline_source, byline_line)
+    meta = _meta(raw, lines, byline, byline_line, source_line)
     body = [ln for ln in lines if ln.verdict == "body"]
     paragraphs = tuple(Paragraph(number=i, text=ln.text, start=ln.start) for i, ln in enumerate(body, 1))
     dropped = tuple(Dropped(ln.number, ln.text, ln.verdict) for ln in lines if ln.verdict not in ("body", "title"))
@@ -151,6 +173,42 @@ def clean(raw: RawStory) -> Story:
         path=raw.path,
         paragraphs=paragraphs,
         dropped=dropped,
+        meta=meta,
+    )
+
+
+def _source(raw: RawStory, lines: list[_Line], publisher: str, byline_source: str, byline_line: str) -> tuple[str, str]:
+    """The publisher's name, and the line of the page that names it: the page's metadata, a masthead,
+    a copyright line, the byline's desk, the author's bio, or the site a subscribe line names."""
+    if raw.source:
+        return raw.source, raw.source
+    if publisher:
+        return publisher, publisher
+    found = _copyright_holder(lines)
+    if not found[0] and byline_source:
+        found = byline_source, byline_line
+    return found if found[0] else _bio_source(lines) if _bio_source(lines)[0] else _subscribe_source(lines)
+
+
+def _meta(raw: RawStory, lines: list[_Line], byline: str, byline_line: str, source_line: str) -> StoryMeta:
+    """The lines the page says about the story itself, kept as written (they were dropped from the body)."""
+    if not byline_line and byline:  # an HTML page's author comes from its metadata
+        byline_line = f"By {byline}"
+    datelines = [ln.text for ln in lines if ln.verdict == "dateline"]
+    updated = next((d for d in datelines if _UPDATED.match(d)), "")
+    published = next((d for d in datelines if not _UPDATED.match(d)), "")
+    if not published and raw.date:
+        published = f"Published {raw.date}"
+    url = raw.url or next(
+        (m.group(1) for ln in lines if ln.verdict == "source address" and (m := _SOURCE_URL.match(ln.text))), ""
+    )
+    return StoryMeta(
+        byline=byline_line,
+        bio=tuple(ln.text for ln in lines if ln.verdict == "author bio"),
+        publisher=source_line,
+        published=published,
+        updated=updated,
+        url=url,
     )
 
 
@@ -201,8 +259,10 @@ def _judge(text: str) -> str:
         return "not prose (a run of text with no spaces)"
     if _byline_names(text):
         return "byline"
-    if _DATELINE.match(text) and n <= 12:
+    if _DATELINE.match(text) and n <= 12 or _BARE_DATE.match(text):
         return "dateline"
+    if _SOURCE_URL.match(text):
+        return "source address"
     if _AD.match(text) and n <= 6:
         return "advertisement"
     if _RELATED.match(text) and n <= 20 and (not prose or re.match(r"^[^:|»›]{1,25}\s*[:|»›]", text)):
@@ -325,13 +385,14 @@ def _byline_names(text: str) -> tuple[str, str] | None:
     return joined, rest.strip(" |")
 
 
-def _find_byline(lines: list[_Line]) -> tuple[str, str]:
+def _find_byline(lines: list[_Line]) -> tuple[tuple[str, str], str]:
+    """((names, desk), the byline line as written), or empty."""
     for line in lines:
         if line.verdict == "byline":
             found = _byline_names(line.text)
             if found:
-                return found
-    return "", ""
+                return found, line.text
+    return ("", ""), ""
 
 
 def _mark_bios(lines: list[_Line], byline: str) -> None:
@@ -359,19 +420,28 @@ def _find_publisher(lines: list[_Line]) -> str:
     return ""
 
 
-def _copyright_holder(lines: list[_Line]) -> str:
+def _copyright_holder(lines: list[_Line]) -> tuple[str, str]:
     for line in lines:
         if line.verdict.startswith("cookie"):
             match = _COPYRIGHT_HOLDER.search(line.text)
             if match:
-                return match.group(1).strip(" ,.")
-    return ""
+                return match.group(1).strip(" ,."), line.text
+    return "", ""
 
 
-def _bio_source(lines: list[_Line]) -> str:
+def _bio_source(lines: list[_Line]) -> tuple[str, str]:
     for line in lines:
         if line.verdict == "author bio":
             match = _BIO_SOURCE.search(line.text)
             if match:
-                return match.group(1).strip()
-    return ""
+                return match.group(1).strip(), line.text
+    return "", ""
+
+
+def _subscribe_source(lines: list[_Line]) -> tuple[str, str]:
+    for line in lines:
+        if line.verdict.startswith("newsletter"):
+            match = _SUBSCRIBE_SOURCE.search(line.text)
+            if match:
+                return match.group(1).strip(), line.text
+    return "", ""

@@ -22,7 +22,7 @@ import numpy as np
 from index.analyze import tokenize
 from index.rank import PassageRanker, TokenTable, firsts
 from index.store import IndexFile, load
-from index.types import Citation, Passage, Sentence
+from index.types import Citation, Passage, Sentence, StoryMeta
 
 SPLIT_BLOCK = 8192  # sentences whose terms are split into strings at a time while loading
 
@@ -38,6 +38,7 @@ class StoryInfo:
     path: str
     passages: int
     dropped: int
+    meta: StoryMeta = StoryMeta()
 
     @property
     def credit(self) -> str:
@@ -169,8 +170,9 @@ class Corpus:
         passage_ids: list[str] = []
         self.lead: list[int] = []  # sentence number within its story of each passage's first sentence
         for rec in index.stories:
+            meta = StoryMeta(rec.byline_line, tuple(rec.bio), rec.publisher_line, rec.published, rec.updated, rec.url)
             self.stories[rec.id] = StoryInfo(
-                rec.id, rec.title, rec.byline, rec.source, rec.path, len(rec.passage_sentences), rec.dropped
+                rec.id, rec.title, rec.byline, rec.source, rec.path, len(rec.passage_sentences), rec.dropped, meta
             )
             self.title_terms[rec.id] = frozenset(tokenize(rec.title))
             start = len(story_of)

@@ -1,11 +1,12 @@
 """Passage ranking by rank-bm25's scores, fixed for story-sized corpora and pruned for large ones.
 
 rank-bm25's BM25Okapi gives a zero or negative idf to a term in half or more of the passages
-(with two passages, every score is 0), and its get_top_n returns passages that scored 0.
-`NonNegativeBM25` uses Lucene's idf, positive at any corpus size, and is the definition of a
-passage's score. `PassageRanker` gives exactly its scores (the same floating-point operations in
-the same order, checked bit for bit by tests/test_rank_equivalence.py) from an inverted index
-instead of a scan of every passage, and keeps only passages that scored above 0:
+(with two passages, every score is 0), and its get_top_n returns passages that scored 0. A
+passage's score here is BM25Okapi's with Lucene's idf, positive at any corpus size (the reference,
+a BM25Okapi subclass, lives in bench/bm25_reference.py). `PassageRanker` gives exactly its scores
+(the same floating-point operations in the same order, checked bit for bit by
+tests/test_rank_equivalence.py) from an inverted index instead of a scan of every passage, and
+keeps only passages that scored above 0:
 
 - a term's postings hold, per passage holding it, tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avglen)),
   computed once at load, so a query term costs one multiply over its postings;
@@ -22,7 +23,6 @@ from dataclasses import dataclass
 from itertools import chain
 
 import numpy as np
-from rank_bm25 import BM25Okapi
 
 # Postings taken as candidates before the pruning bound is checked: enough for any rare-term query.
 CANDIDATE_BUDGET = 8000
@@ -36,17 +36,6 @@ BOUND_MARGIN = 1e-9
 def lucene_idf(n_docs: int, df: int) -> float:
     """ln(1 + (N - n + 0.5) / (n + 0.5)): above 0 for every term, however common."""
     return math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
-
-
-class NonNegativeBM25(BM25Okapi):  # type: ignore[misc]
-    """BM25Okapi with Lucene's idf, so no term in many passages is ignored and two passages still rank.
-
-    The reference scorer: PassageRanker reproduces its get_scores exactly, much faster."""
-
-    def _calc_idf(self, nd: dict[str, int]) -> None:
-        for word, freq in nd.items():
-            self.idf[word] = lucene_idf(self.corpus_size, freq)
-        self.average_idf = sum(self.idf.values()) / max(1, len(self.idf))
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +61,7 @@ class TokenTable:
 
 
 class PassageRanker:
-    """Top-n passages for a query with NonNegativeBM25's exact scores, without scanning every passage."""
+    """Top-n passages for a query with the reference BM25's exact scores, without scanning every passage."""
 
     def __init__(self, passage_terms: Sequence[Sequence[str]], k1: float = 1.5, b: float = 0.75) -> None:
         self._index(TokenTable.of(passage_terms), k1, b)
@@ -134,12 +123,12 @@ class PassageRanker:
         return out
 
     def idf(self, term: str) -> float:
-        """The term's idf, as NonNegativeBM25 gives it; 0 for a term in no passage, as rank-bm25 does."""
+        """The term's idf, as the reference BM25 gives it; 0 for a term in no passage, as rank-bm25 does."""
         df = self.df(term)
         return lucene_idf(self.size, df) if df else 0.0
 
     def scores(self, query: Sequence[str], ids: Sequence[int] | np.ndarray) -> list[float]:
-        """NonNegativeBM25's scores for these passages, in their order."""
+        """The reference BM25's scores for these passages, in their order."""
         if len(ids) == 0:
             return []
         scores = self._score([t for t in query if t in self._span], np.asarray(ids, dtype=np.int64))

@@ -24,6 +24,8 @@ class RawStory:
     title: str = ""
     byline: str = ""
     source: str = ""
+    date: str = ""  # the publication date the format carried (HTML metadata), as written there
+    url: str = ""  # the page's own address, when the format carried it
     warning: str = ""
     # Where each character of `text` sits in the file's text, when the two differ (Markdown
     # without its markup); empty when `text` is the file's text. HTML has no such map: its
@@ -165,6 +167,8 @@ def _from_html(path: Path, html: str, warning: str) -> RawStory:
         title=str(getattr(doc, "title", "") or ""),
         byline=str(getattr(doc, "author", "") or ""),
         source=str(getattr(doc, "sitename", "") or ""),
+        date=str(getattr(doc, "date", "") or ""),
+        url=str(getattr(doc, "url", "") or ""),
         warning=warning,
     )
 

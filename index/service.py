@@ -2,16 +2,32 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import threading
+from collections.abc import Collection, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from index import dialogue, meta
+from index.analyze import tokenize
 from index.answer import answer
 from index.corpus import Corpus, StoryInfo
-from index.types import Answer
+from index.question import cue, parse
+from index.text import sentence_key
+from index.types import Answer, Hit, Sentence
+
+# "Is it done yet?" is answered by where a thing stands: "still have to", "not yet", "already", "so far"
+_ASPECT = re.compile(r"\b(?:yet|still|already|so\s+far|pending|any\s+longer|anymore)\b", re.I)
+MORE_DEPTH = 10  # hits a "More" page looks through: past the tenth, a passage rarely bears on the question
 
 if TYPE_CHECKING:  # building (cleaning, splitting) is imported only when an index is built: a faster `ask`
     from index.build import BuildReport
+
+
+def shown_marks(hit: Hit) -> tuple[str, str]:
+    """What `AnswerService.more` skips once a hit has been shown: its passage and its sentence."""
+    return hit.passage.id, sentence_key(hit.sentence.text)
 
 
 class UnknownStoryError(KeyError):
@@ -19,6 +35,15 @@ class UnknownStoryError(KeyError):
 
     def __str__(self) -> str:
         return f"no story {self.args[0]!r} in the index: `storybot index` lists the stories it holds"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Exchange:
+    """A question answered in its conversation: the answer, the question as understood, and the turn to keep."""
+
+    answer: Answer
+    understood: str
+    turn: dialogue.Turn
 
 
 class AnswerService:
@@ -29,6 +54,7 @@ class AnswerService:
         self.stories_dir = stories_dir
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
+        self._authors: tuple[Corpus | None, frozenset[str]] = (None, frozenset())  # per loaded index
 
     def open(self, build_if_missing: bool = True) -> BuildReport | None:
         """Load the index, building it from the stories folder first when there is none."""
@@ -60,6 +86,158 @@ class AnswerService:
             return answer(self.corpus, question, story, k)
         except KeyError:
             raise UnknownStoryError(story) from None
+
+    def converse(
+        self, question: str, story: str | None = None, turns: Sequence[dialogue.Turn] = (), k: int = 3
+    ) -> Exchange:
+        """Answer a question in its conversation (`turns`, oldest first). A question about the story
+        itself is answered from its metadata; a follow-up as understood from the turns, preferring the
+        story near the previous answer; any other question exactly as `ask` answers it."""
+        what = meta.kind(question)
+        understood = question
+        if what:
+            answer = self._about_story(question, what, story, turns)
+        else:
+            resolution = dialogue.resolve(question, turns)
+            understood = resolution.understood
+            info = self._story_of(understood, story, turns) if self._may_name_an_author(understood) else None
+            if info is not None and meta.about_author(understood, info) and not self._names_in_story(info):
+                answer = meta.answer(question, info, meta.BIO)
+            elif resolution.follows:
+                answer = dataclasses.replace(self._follow(resolution, story, k), question=question)
+            else:
+                answer = self.ask(question, story, k)
+        best = answer.best if answer.answered else None
+        turn = dialogue.Turn(
+            question,
+            understood,
+            best.sentence.text if best else "",
+            best.passage.id if best else "",
+            best.passage.story_id if best else "",
+            answer.answered,
+        )
+        return Exchange(answer, understood, turn)
+
+    def _about_story(self, question: str, what: str, story: str | None, turns: Sequence[dialogue.Turn]) -> Answer:
+        info = self._story_of(question, story, turns)
+        if info is None:
+            return Answer(question, False, ())
+        lead = self._sentences(info.id)[:1]
+        return meta.answer(question, info, what, lead[0][1].text if lead else "")
+
+    def _story_of(self, question: str, story: str | None, turns: Sequence[dialogue.Turn]) -> StoryInfo | None:
+        """The story "this" means: the chat's, the conversation's, the only one, or the one whose title the
+        question names."""
+        stories = self.corpus.stories
+        if story:
+            return self.story(story)
+        for turn in reversed(turns):
+            if turn.story in stories:
+                return stories[turn.story]
+        if len(stories) == 1:
+            return next(iter(stories.values()))
+        asked = set(tokenize(question))
+        named = [s for s in stories.values() if asked & self.corpus.title_terms[s.id]]
+        return named[0] if len(named) == 1 else None
+
+    def _may_name_an_author(self, question: str) -> bool:
+        """A quick test before looking for the story: does the question say "the author" or a name that
+        some story's byline or bio opens with? Most questions do not, and pay nothing more."""
+        corpus = self.corpus
+        if self._authors[0] is not corpus:
+            names = {w for s in corpus.stories.values() for w in meta.author_names(s)}
+            self._authors = (corpus, frozenset(names))
+        return bool(meta.asks_about_the_author(question) or self._authors[1] & set(meta.capitalised(question)))
+
+    def _names_in_story(self, info: StoryInfo) -> bool:
+        """Does the story's text name its author (then a question naming them is about the story)?"""
+        names = [t for t in tokenize(info.byline) if len(t) > 2]
+        return bool(names) and all(self.corpus.stories_hold([info.id], t)[0] for t in names)
+
+    def _follow(self, r: dialogue.Resolution, story: str | None, k: int) -> Answer:
+        """A follow-up: the speaker or the sentence after the previous answer, or the answer to the question
+        as understood; when that is unsure, a sentence at or just after the previous answer that holds what
+        the question itself adds (its own words, or the kind of thing it asks for)."""
+        previous = r.previous
+        where = self._locate(previous) if previous and previous.passage_id else None
+        if r.kind == dialogue.SPEAKER:
+            found = self._speaker_near(where) if where else None
+            return Answer(r.question, found is not None, (found,) if found else ())
+        if r.kind == dialogue.NEXT:
+            after = self._sentence_hit(where[0], where[1] + 1) if where else None
+            return Answer(r.question, after is not None, (after,) if after else ())
+        first = self.ask(r.understood, story, k)
+        if first.answered or where is None or previous is None:
+            return first
+        near = self._near(where)
+        other = re.search(r"\b(?:else|other|another)\b", r.question, re.I)  # "what else?" asks past what was given
+        given = {sentence_key(previous.sentence)} if other else set()
+        own = set(tokenize(r.question)) - set(tokenize(" ".join(r.resolved)))
+        q = parse(r.understood)
+        ranked = list(self.ask(r.understood, story or previous.story, MORE_DEPTH).hits)
+        sentences, i = where
+        # then the sentences from the previous answer on, in story order: the answerer ranks only passages
+        # that share a word with the question, and the reader's next sentence may share none
+        ranked += [h for j in range(i, len(sentences)) if (h := self._sentence_hit(sentences, j)) is not None]
+        for hit in ranked:
+            if hit.passage.id not in near or sentence_key(hit.sentence.text) in given:
+                continue
+            holds = (
+                own & set(tokenize(hit.sentence.text))
+                or (q.qtype and cue(q.qtype, hit.sentence.text))
+                or (_ASPECT.search(r.question) and _ASPECT.search(hit.sentence.text))
+            )
+            if holds:
+                rest = tuple(h for h in first.hits if h.sentence.text != hit.sentence.text)
+                return Answer(r.question, True, (hit, *rest)[:k])
+        return first
+
+    def _sentences(self, story: str) -> list[tuple[int, Sentence]]:
+        """The story's sentences in order, each with its passage number."""
+        corpus = self.corpus
+        return [(int(p), s) for p in corpus.story_passages.get(story, ()) for s in corpus.passages[int(p)].sentences]
+
+    def _locate(self, turn: dialogue.Turn) -> tuple[list[tuple[int, Sentence]], int] | None:
+        """The previous answer's place: its story's sentences, and which one it is."""
+        if turn.story not in self.corpus.stories:
+            return None
+        sentences = self._sentences(turn.story)
+        for i, (p, s) in enumerate(sentences):
+            if s.text == turn.sentence and self.corpus.passages[p].id == turn.passage_id:
+                return sentences, i
+        return None
+
+    def _near(self, where: tuple[list[tuple[int, Sentence]], int]) -> set[str]:
+        """The previous answer's passage and the one after it: where the reader is in the story."""
+        sentences, i = where
+        here = sentences[i][0]
+        after = next((p for p, _ in sentences[i:] if p != here), here)
+        return {self.corpus.passages[here].id, self.corpus.passages[after].id}
+
+    def _sentence_hit(self, sentences: list[tuple[int, Sentence]], i: int) -> Hit | None:
+        if not 0 <= i < len(sentences):
+            return None
+        p, sentence = sentences[i]
+        passage = self.corpus.passages[p]
+        return Hit(passage, sentence, 1.0, self.corpus.citation(passage))
+
+    def _speaker_near(self, where: tuple[list[tuple[int, Sentence]], int]) -> Hit | None:
+        """The sentence naming who said the previous answer: that sentence, or the one introducing the
+        quote before it, or the one attributing it just after."""
+        sentences, i = where
+        for j in (i, i - 1, i + 1, i - 2, i + 2):
+            if 0 <= j < len(sentences) and dialogue.speaker(sentences[j][1].text):
+                return self._sentence_hit(sentences, j)
+        return None
+
+    def more(self, question: str, story: str | None, shown: Collection[str]) -> Hit | None:
+        """The "More" page after those shown: the best hit in a passage not shown yet, whose sentence
+        was not shown either (`shown` holds passage ids and sentence keys). The terminal chat and
+        Telegram both page this way."""
+        for hit in self.ask(question, story, k=MORE_DEPTH).hits:
+            if hit.passage.id not in shown and sentence_key(hit.sentence.text) not in shown:
+                return hit
+        return None
 
     def stories(self) -> list[StoryInfo]:
         return list(self.corpus.stories.values())

@@ -18,9 +18,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from index.analyze import ANALYZER
 
 FORMAT = "storybot-index"
-# 3: each story records the hash of its file and the analysis that made it, so a rebuild reuses it;
-# 2: columnar stories; 1: nested passage and sentence records. Older versions are rebuilt, not read.
-VERSION = 3
+# 4: each story records the hash of its file and the analysis that made it, so a rebuild reuses it;
+# 3: the story's own metadata lines; 2: columnar stories; 1: nested passage and sentence records.
+# Older versions are rebuilt, not read.
+VERSION = 4
 
 
 class IndexFileError(Exception):
@@ -49,6 +50,13 @@ class StoryRecord(_Record):
     starts: list[int]  # its offsets into the story's text
     ends: list[int]
     terms: list[str]  # the tokenizer's output, space-joined: cheaper to store and load than a list
+    # what the page says about the story itself, each the line as written (index.types.StoryMeta)
+    byline_line: str = ""
+    bio: list[str] = Field(default_factory=list)
+    publisher_line: str = ""
+    published: str = ""
+    updated: str = ""
+    url: str = ""
 
     @model_validator(mode="after")
     def _columns_agree(self) -> StoryRecord:
@@ -64,7 +72,7 @@ class StoryRecord(_Record):
 
 class IndexFile(_Record):
     format: Literal["storybot-index"] = "storybot-index"
-    version: Literal[3] = 3
+    version: Literal[4] = 4
     # the tokenizer that made the stored terms: questions must be tokenized the same way
     analyzer: str = ANALYZER
     built_at: str

@@ -24,6 +24,20 @@ class Paragraph:
 
 
 @dataclass(frozen=True, slots=True)
+class StoryMeta:
+    """What the page says about the story itself, as it says it: each field is the original line (or
+    lines, for the bio), so an answer about the story can quote it. Empty where the page says nothing.
+    An HTML page's author and date come from its metadata, written as "By ..." and "Published ..."."""
+
+    byline: str = ""  # "By Jane Doe, Science Correspondent"
+    bio: tuple[str, ...] = ()  # "Tom Reyes covers transportation ...", one entry per bio line
+    publisher: str = ""  # the line naming the publisher: a masthead, a copyright line, a subscribe line, the bio
+    published: str = ""  # "Published Sunday, 11:48 PM"
+    updated: str = ""  # "Updated 9:05 AM, June 2"
+    url: str = ""  # where the story was published, when the file says
+
+
+@dataclass(frozen=True, slots=True)
 class Story:
     """One story as the cleaner found it inside its file."""
 
@@ -34,6 +48,7 @@ class Story:
     path: str
     paragraphs: tuple[Paragraph, ...]
     dropped: tuple[Dropped, ...] = ()
+    meta: StoryMeta = StoryMeta()
 
 
 @dataclass(frozen=True, slots=True)

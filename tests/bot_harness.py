@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Settings, load_settings
-from bot.runner import serve
-from bot.serve import ServeOptions
+from bot.telegram.options import ServeOptions
+from bot.telegram.persistence import StatePersistence
+from bot.telegram.runner import serve
 from index.service import AnswerService
 from tests.fake_bot_api import FakeBotAPI
 
@@ -36,11 +37,13 @@ async def running_bot(
     options: ServeOptions | None = None,
     expect_exit: int = 0,
     service: AnswerService | None = None,
+    store: StatePersistence | None = None,
 ) -> AsyncIterator[asyncio.Task[int]]:
     """Start the bot, wait until it polls, hand over; on the way out stop it and check its exit code.
-    `service`, when given, answers the questions instead of the index in `settings`."""
+    `service`, when given, answers the questions instead of the index in `settings`; `store` keeps the
+    state instead of the file at settings.state_file."""
     stop = asyncio.Event()
-    task = asyncio.create_task(serve(settings, options or ServeOptions(poll_timeout=POLL), stop, service))
+    task = asyncio.create_task(serve(settings, options or ServeOptions(poll_timeout=POLL), stop, service, store))
     if options is None or options.webhook_url is None:
         await fake.wait_for(lambda: task.done() or fake.sent("getUpdates", delivered=False))
     try:

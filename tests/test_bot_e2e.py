@@ -6,8 +6,8 @@ import shutil
 from pathlib import Path
 
 from bot.config import Settings
-from bot.replies import EXPIRED, NO_MORE
-from bot.telegram import SLOW_DOWN
+from bot.telegram.handlers import SLOW_DOWN
+from bot.telegram.replies import EXPIRED, NO_MORE
 from tests.bot_harness import bot_settings, running_bot
 from tests.conftest import SEED
 from tests.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotAPI

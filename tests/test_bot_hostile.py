@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import Settings
-from bot.render import source_html, stories_html
-from bot.replies import Replies
+from bot.telegram.pages import ChatPages
+from bot.telegram.render import source_html, stories_html
+from bot.telegram.replies import Replies
 from index.read import StoryFileError, decode
 from index.service import AnswerService
 from tests.bot_harness import running_bot
@@ -120,14 +121,14 @@ def test_hostile_story_text_gives_valid_replies(title: str, body: str, repeat: i
         (folder / "hostile.txt").write_bytes(data)
         service = AnswerService(Path(tmp) / "index.json", folder)
         service.open(build_if_missing=True)
-        replies = Replies(service)
+        replies, pages = Replies(service), ChatPages({})
         outputs = [stories_html(service.stories())] + [source_html(info) for info in service.stories()]
         plain_texts: list[str] = []
         for question in (QUESTION, body[:300] + " summit", "nothing matches zzzz"):
-            reply = replies.question(question, None)
+            reply = replies.question(question, None, pages)
             outputs.append(reply.html)
             if reply.button:
-                more = replies.more(reply.button[1])
+                more = replies.more(reply.button[1], pages)
                 outputs.append(more if isinstance(more, str) else more.html)
             items = replies.inline(question)
             outputs += [item.html for item in items]

@@ -12,8 +12,8 @@ from telegram.request import RequestData
 from telegram.request._requestparameter import RequestParameter
 
 from bot.config import Settings
-from bot.jsonbody import JSONRequest
-from bot.retry import never_sent
+from bot.telegram.jsonbody import JSONRequest
+from bot.telegram.retry import never_sent
 from tests.bot_harness import running_bot
 from tests.fake_bot_api import FakeBotAPI
 

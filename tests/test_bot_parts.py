@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import logging
 import sys
 import threading
@@ -15,10 +16,11 @@ import pytest
 from telegram import Bot
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
-from bot import redact
-from bot.limits import KeyedLock, Thread, Threads, UserRateLimit, Verdict
-from bot.replies import EXPIRED, Replies, addressed_question
-from bot.retry import RetryingLimiter
+from bot import logs
+from bot.telegram.limits import KeyedLock, UserRateLimit, Verdict
+from bot.telegram.pages import ChatPages
+from bot.telegram.replies import EXPIRED, Replies, addressed_question
+from bot.telegram.retry import RetryingLimiter
 from index.service import AnswerService
 from tests.fake_bot_api import FakeBotAPI
 
@@ -47,15 +49,20 @@ def test_rate_limit_memory_is_bounded_over_100k_users() -> None:
     assert limit.check(99_999, now=1.0) is Verdict.ALLOW  # recent users are still remembered
 
 
-def test_more_threads_are_bounded_and_forget_the_oldest(service: AnswerService) -> None:
-    threads = Threads(capacity=100)
-    keys = [threads.add(Thread(f"q{n}", None)) for n in range(1000)]
-    assert len(threads) == 100
-    assert threads.get(keys[0]) is None
-    assert threads.get(keys[-1]) is not None
-    assert all(len(f"more:{k}".encode()) <= 64 for k in keys)
-    replies = Replies(service, threads)
-    assert replies.more(f"more:{keys[0]}") == EXPIRED
+def test_a_chats_answers_are_bounded_and_forget_the_oldest(service: AnswerService) -> None:
+    chat_data: dict[str, object] = {}
+    pages = ChatPages.of(chat_data)
+    replies = Replies(service)
+    keys = [replies.question(f"where is summit {n}?", None, pages).answer_key for n in range(100)]
+    assert len(pages) == 20
+    assert chat_data["answers"] is pages.store  # the chat's own data: what persistence stores
+    assert keys[0] is not None
+    assert keys[-1] is not None
+    assert pages.get(keys[0]) is None
+    assert pages.get(keys[-1]) is not None
+    assert all(len(f"more:{k}".encode()) <= 64 for k in keys if k)
+    assert replies.more(f"more:{keys[0]}", pages) == EXPIRED
+    json.dumps(chat_data)  # plain JSON, nothing else
 
 
 async def test_keyed_locks_serialise_one_key_and_vanish_when_free() -> None:
@@ -183,7 +190,7 @@ async def test_the_token_never_reaches_the_log_even_from_httpx_at_debug(log_outp
     levels = [lg.level for lg in loggers]
     hooks = sys.excepthook, threading.excepthook  # install() takes them over, for a serve process
     try:
-        redact.install(CANARY)
+        logs.install(CANARY)
         for lg in loggers:
             lg.setLevel(logging.DEBUG)
         async with httpx.AsyncClient() as client:

@@ -267,7 +267,7 @@ from bot.cli import main
 for argv in ({commands}):
     main(argv)
 loaded = sorted(m for m in sys.modules if m.split(".")[0] in ("telegram", "httpx", "httpcore", "tornado")
-                or m in ("bot.telegram", "bot.serve_app"))
+                or m.startswith("bot.telegram"))
 print("LOADED", loaded)
 """
 
@@ -310,9 +310,9 @@ def test_warnings_and_uncaught_errors_go_through_the_masking_logs_too(tmp_path: 
     carries the token masked, as every log line does, once serve has installed the masking."""
     script = f"""
 import logging, threading, warnings
-from bot import redact
+from bot import logs
 logging.basicConfig(level=logging.INFO)
-redact.install({CANARY!r})
+logs.install({CANARY!r})
 warnings.warn("a library warning quoting https://api.telegram.org/bot{CANARY}/getMe")
 def crash():
     raise RuntimeError("bot{CANARY} in a thread")
@@ -335,3 +335,17 @@ raise RuntimeError("bot{CANARY} in the main thread")
     assert "a library warning quoting https://api.telegram.org/bot<token>/getMe" in r.stderr
     assert "uncaught RuntimeError in answer" in r.stderr
     assert "uncaught RuntimeError" in r.stderr.split("in answer", 1)[1]  # the main thread's, after it
+
+
+def test_a_damaged_state_file_stops_serve_at_start_in_one_line(
+    fake: FakeBotAPI, index_path: Path, stories_dir: Path, tmp_path: Path
+) -> None:
+    state = tmp_path / "state.sqlite3"
+    state.write_bytes(b"not a database " * 500)
+    proc = start_serve(fake, index_path, stories_dir, tmp_path, STORYBOT_STATE_PATH=str(state))
+    code, output = finish(proc, tmp_path)
+    assert code == 2
+    assert output.strip().splitlines()[-1].startswith(f"storybot: the state file {state} is damaged")
+    assert f"mv {state} {state}.broken" in output
+    assert_clean(output)
+    assert not fake.calls  # refused before asking Telegram anything

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from bot.chat import HELP, chat, input_lines
+from bot.cli.chat import HELP, chat, input_lines
 from index.service import AnswerService
 from tests.conftest import RAIL, SEED
 from tests.storybot_run import run
@@ -79,7 +79,7 @@ def test_commands(service: AnswerService) -> None:
     assert replies[0] == HELP
     assert replies[1].splitlines() == [
         f"{RAIL}: Regional rail strike called off hours before deadline as union accepts 6% raise (4 passages; by Tom "
-        "Reyes, Eastbrook Daily)",
+        "Reyes, Eastbrook Daily, Published Sunday, 11:48 PM)",
         f"{SEED}: The U.S. and North Korea are holding 'behind-the-scenes talks' for a 3rd Trump-Kim summit, Seoul "
         "says (4 passages; The Week)",
     ]
@@ -183,7 +183,7 @@ def test_chat_on_a_terminal_prompts_answers_and_ends_on_ctrl_c(index_path: Path,
             proc.kill()
             proc.wait()
         os.close(controller)
-    history = (tmp_path / ".storybot_history").read_text()
+    history = (index_path.parent / "chat_history").read_text()  # beside the state file, beside the index
     assert SUMMIT in history  # readline history kept between sessions
 
 
@@ -239,3 +239,32 @@ def test_escape_sequences_in_a_story_never_reach_the_terminal(tmp_path: Path) ->
         assert "\u202e" not in text
     assert "The harbour reopened on Monday" in replies[0]
     assert "quay" in r.stdout
+
+
+def test_good_and_bad_record_the_last_answer_once_and_new_forgets_it(service: AnswerService, tmp_path: Path) -> None:
+    from bot.store.db import StateDB
+    from bot.store.records import Vote
+
+    db = StateDB(tmp_path / "state.sqlite3")
+    kept: list[Vote] = []
+
+    def record(vote: Vote) -> str:
+        kept.append(vote)
+        from bot.store.db import Batch
+
+        db.write(Batch(votes={vote.key: vote}))
+        return "noted"
+
+    replies: list[str] = []
+    lines = ["/good", SUMMIT, "/good", "/bad", "/more", "/bad", "/new", "/good"]
+    chat(service, iter(lines), replies.append, record=record)
+    assert replies[0].startswith("Ask a question first")
+    assert replies[2:4] == ["noted\n", "noted\n"]
+    assert replies[-1].startswith("Ask a question first")
+    assert [v.verdict for v in kept] == [1, -1, -1]
+    assert UNSPECIFIED in kept[0].sentence
+    assert UNSPECIFIED not in kept[2].sentence  # /more moved on: the vote is about the passage shown
+    stored = db.votes_since(0)
+    assert len(stored) == 2  # the answer's vote changed, not counted twice; the /more page has its own
+    assert sorted(v.verdict for v in stored) == [-1, -1]
+    db.close()

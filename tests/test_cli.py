@@ -27,8 +27,10 @@ def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str
     return code, out, err
 
 
-def _check_contract(result: dict[str, object], question: str, k: int) -> list[dict[str, object]]:
-    assert set(result) == {"question", "answered", "answers"}
+def _check_contract(
+    result: dict[str, object], question: str, k: int, extra: frozenset[str] = frozenset()
+) -> list[dict[str, object]]:
+    assert set(result) == {"question", "answered", "answers"} | extra
     assert result["question"] == question
     assert isinstance(result["answered"], bool)
     answers = result["answers"]
@@ -117,7 +119,8 @@ def test_ask_jsonl_answers_each_line_in_order(
     good = [r for i, r in enumerate(results) if i not in (2, 4)]
     assert [r["question"] for r in good] == [x["question"] for x in lines if x.get("story") != "no-such-story"]
     for r, asked in zip(good, [lines[0], lines[1], lines[2], lines[4]], strict=True):
-        _check_contract(r, asked["question"], 2)
+        _check_contract(r, asked["question"], 2, frozenset({"understood"}))
+        assert r["understood"] == asked["question"]  # no chat id: answered alone
         if "story" in asked:
             assert {a["story"] for a in r["answers"]} == {asked["story"]}
     assert "in an unspecified time and place" in results[0]["answers"][0]["sentence"]

@@ -10,8 +10,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
-
 NEVER = ("telegram", "httpx", "httpcore", "trafilatura")
 RUN = """
 import json, sys
@@ -23,7 +21,7 @@ print("\\n" + json.dumps({"code": code, "modules": sorted(sys.modules)}))
 
 def imported(args: list[str], stdin: str = "") -> tuple[int, set[str]]:
     done = subprocess.run(
-        [sys.executable, "-c", RUN, *args], input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT
+        [sys.executable, "-c", RUN, *args], input=stdin, capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])

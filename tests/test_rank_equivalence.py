@@ -14,8 +14,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bench.bm25_reference import NonNegativeBM25
 from index.analyze import tokenize
-from index.rank import NonNegativeBM25, PassageRanker
+from index.rank import PassageRanker
 from index.service import AnswerService
 
 # A skewed vocabulary: "w0" lands in most passages, the tail in few, so very common terms,

@@ -194,7 +194,7 @@ def test_hostile_html_files_are_skipped_quietly(tmp_path: Path) -> None:
     (folder / "deep.html").write_text("<html><body>" + "<div>" * 20000 + article + "</body></html>")
     r = run("index", "--stories", str(folder), "--index", str(tmp_path / "i.json"))
     assert r.returncode == 0, r.stderr
-    assert "xml-declaration: 1 passages kept" in r.stdout
+    assert "xml-declaration: 1 passage kept" in r.stdout
     skipped = sorted(line.split(":")[0] for line in r.stderr.splitlines())
     assert skipped == [f"skipped {folder / name}" for name in ("broken.html", "deep.html", "half.htm")]
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.render import MAX_MESSAGE, answer_html, cap_lines, clean, hit_html, plain_title, text_html, utf16_len
-from bot.replies import Replies
+from bot.telegram.pages import ChatPages
+from bot.telegram.render import MAX_MESSAGE, answer_html, cap_lines, clean, hit_html, plain_title, text_html, utf16_len
+from bot.telegram.replies import Replies
 from index.service import AnswerService
 from index.types import Answer, Citation, Hit, Passage, Sentence
 from tests.telegram_html import check_telegram_html
@@ -99,12 +100,12 @@ def test_any_text_gives_valid_telegram_html_within_the_cap(
 def test_any_question_gets_a_valid_reply_from_the_real_index(
     service: AnswerService, question: str, repeat: int
 ) -> None:
-    replies = Replies(service)
-    reply = replies.question(question * repeat + " summit", None)
+    replies, pages = Replies(service), ChatPages({})
+    reply = replies.question(question * repeat + " summit", None, pages)
     check_telegram_html(reply.html)
     if reply.button:
         assert len(reply.button[1].encode()) <= 64
-        more = replies.more(reply.button[1])
+        more = replies.more(reply.button[1], pages)
         check_telegram_html(more if isinstance(more, str) else more.html)
     for item in replies.inline(question * repeat):
         check_telegram_html(item.html)

@@ -1,24 +1,16 @@
-"""The command end to end on the bundled story, as a user runs it."""
+"""The command end to end on the bundled story, as a user runs it: from a folder of their own, with no
+settings of the developer's (`.env`, STORYBOT_ variables) in reach."""
 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
-from tests.conftest import ROOT
-
-
-def storybot(*args: str, stdin: str = "", env_index: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args], input=stdin, capture_output=True, text=True, timeout=120, cwd=ROOT
-    )
+from tests.storybot_run import run
 
 
 def test_where_is_the_third_summit(tmp_path: Path) -> None:
-    index = str(tmp_path / "index.json")
-    r = storybot("ask", "--index", index, "--json", "where is the third summit?")
+    r = run("ask", "--index", str(tmp_path / "index.json"), "--json", "where is the third summit?", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     out = json.loads(r.stdout)
     assert out["answered"] is True
@@ -27,7 +19,14 @@ def test_where_is_the_third_summit(tmp_path: Path) -> None:
 
 
 def test_chat_reads_piped_questions(tmp_path: Path) -> None:
-    r = storybot("chat", "--index", str(tmp_path / "i.json"), stdin="where is the third summit?\n")
+    r = run("chat", "--index", str(tmp_path / "i.json"), stdin="where is the third summit?\n", cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "unspecified time and place" in r.stdout
     assert "¶1" in r.stdout
+
+
+def test_a_developers_env_file_is_not_read_by_the_tests(tmp_path: Path) -> None:
+    """The tests run in a folder of their own: a `.env` there is the only one a command could see."""
+    (tmp_path / ".env").write_text("STORYBOT_LOG_LEVEL=LOUD\n", encoding="utf-8")
+    assert run("ask", "--index", str(tmp_path / "i.json"), "x", cwd=tmp_path).returncode == 2
+    assert run("ask", "--index", str(tmp_path / "i.json"), "x", cwd=tmp_path.parent).returncode == 0

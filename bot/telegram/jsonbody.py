@@ -1,8 +1,7 @@
 """Bot API calls without files posted as a JSON body rather than a url-encoded form.
 
 python-telegram-bot url-encodes every parameter with urllib, which escapes a character at a time in
-Python: for an answer of about 700 characters with typographic quotes and dashes that is about 55 µs,
-some 4% of the bot's CPU per question (bench/throughput.py, 2026-11-28). `json.dumps` does the same
+Python, a visible share of the bot's CPU per question in a profile (README "Performance"). `json.dumps` does the same
 work in C. The Bot API takes application/json for every method except file uploads
 (core.telegram.org/bots/api, "Making requests"); requests with files still go as multipart forms.
 """
@@ -59,8 +58,7 @@ class JSONRequest(HTTPXRequest):
             response = await client.request(method, url, headers=headers, timeout=timeout, content=body)
         except httpx.PoolTimeout as err:
             raise TimedOut(
-                "Pool timeout: All connections in the connection pool are occupied. "
-                "Request was *not* sent to Telegram."
+                "Pool timeout: All connections in the connection pool are occupied. Request was *not* sent to Telegram."
             ) from err
         except httpx.TimeoutException as err:
             raise TimedOut from err

@@ -13,6 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.cli.startup import settings_for
+from bot.errors import UsageError
+from index.text import plural
+
 if TYPE_CHECKING:
     from index.corpus import Corpus
 
@@ -25,16 +29,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         '"abstain": true}, asked of the stories in --stories. A WikiQA TSV: each document becomes a story and '
         "each question is asked of its own; prints MRR and P@1 on answerable questions and answer-triggering "
         "precision, recall and F1 on all.",
+        epilog="example: storybot eval ../shared/eval/dev-story-qa.jsonl --stories ../shared/stories",
     )
     p.add_argument("file", type=Path, help="a .jsonl QA file or a WikiQA .tsv")
     p.add_argument("--stories", type=Path, help="stories folder for a QA file (default: STORYBOT_STORIES_DIR)")
     p.add_argument("-k", type=int, default=40, help="answers ranked per WikiQA question, for MRR (default 40)")
     p.add_argument("--quiet", action="store_true", help="print only the totals, not each miss")
-    p.set_defaults(run=cmd_eval)
+    p.set_defaults(run=run)
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from bot.cli import UsageError
+def run(args: argparse.Namespace) -> int:
     from index.evaluate import EvalFileError
 
     if args.k < 1:
@@ -54,7 +58,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _qa(text: str, args: argparse.Namespace) -> int:
-    from bot.cli import settings_for
     from index.answer import answer
     from index.evaluate import parse_qa, score_qa
 
@@ -84,7 +87,7 @@ def _wikiqa(text: str, args: argparse.Namespace) -> int:
         corpus = _corpus(folder)
     report = score_wikiqa(docs, questions, lambda q, story: answer(corpus, q, story, args.k))
     if report.wrong_story:
-        print(f"{report.wrong_story} answers came from another story than the one asked about", file=sys.stderr)
+        print(f"{plural(report.wrong_story, 'answer')} from another story than the one asked about", file=sys.stderr)
     print(f"WikiQA {args.file.stem}: {report}")
     return 0
 

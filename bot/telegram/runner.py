@@ -22,12 +22,15 @@ from urllib.parse import urlparse
 
 from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, NetworkError, TelegramError
 
-from bot.cli import UsageError
 from bot.config import Settings
-from bot.redact import redact, secrets_of
-from bot.serve import ServeOptions
-from bot.telegram import BotState, build_application, reload_index
-from bot.watchdog import PollWatch, watch
+from bot.errors import UsageError
+from bot.logs import redact, secrets_of
+from bot.telegram.app import build_application
+from bot.telegram.handlers import reload_index
+from bot.telegram.options import ServeOptions
+from bot.telegram.persistence import StatePersistence
+from bot.telegram.state import BotState
+from bot.telegram.watchdog import PollWatch, watch
 from index.service import AnswerService
 
 log = logging.getLogger("storybot.serve")
@@ -40,11 +43,15 @@ POLLING_TASK = "Updater:start_polling:polling_task"  # PTB's name for its pollin
 
 
 async def serve(
-    settings: Settings, options: ServeOptions, stop: asyncio.Event | None = None, service: AnswerService | None = None
+    settings: Settings,
+    options: ServeOptions,
+    stop: asyncio.Event | None = None,
+    service: AnswerService | None = None,
+    store: StatePersistence | None = None,
 ) -> int:
-    """Run until stopped; returns the exit code. `stop` and `service` let an embedding caller (the tests)
-    end it and choose what answers."""
-    run = _Run(settings, options, stop or asyncio.Event(), service)
+    """Run until stopped; returns the exit code. `stop`, `service` and `store` let an embedding caller
+    (the tests) end it and choose what answers and where the state goes."""
+    run = _Run(settings, options, stop or asyncio.Event(), service, store)
     handled = run.install_signals()
     try:
         await run.start()
@@ -60,13 +67,18 @@ async def serve(
 
 class _Run:
     def __init__(
-        self, settings: Settings, options: ServeOptions, stop: asyncio.Event, service: AnswerService | None
+        self,
+        settings: Settings,
+        options: ServeOptions,
+        stop: asyncio.Event,
+        service: AnswerService | None,
+        store: StatePersistence | None = None,
     ) -> None:
         self.options = options
         self.stop = stop
         self.exit_code = 0
         self.polls = PollWatch(read_timeout=options.read_slack)
-        self.app = build_application(settings, self.polls, options.send_timeout, service)
+        self.app = build_application(settings, self.polls, options.send_timeout, service, store)
         self.watcher: asyncio.Task[None] | None = None
         token = settings.telegram_bot_token.get_secret_value() if settings.telegram_bot_token else ""
         self.secrets = secrets_of(token)

@@ -12,28 +12,25 @@ import re
 from functools import lru_cache
 
 from index.corpus import StoryInfo
+from index.text import NOT_SAID, plural, printable
 from index.types import Answer, Hit
 
 MAX_MESSAGE = 4096
 MAX_CITATION = 600  # a hostile title must not crowd out the passage
 MAX_INLINE_TITLE = 120
 ELLIPSIS = "…"
-NOT_SAID = "The story doesn't say."
-
-# C0/C1 controls except tab and newline, and the bidi overrides/isolates that can disguise a citation.
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def utf16_len(text: str) -> int:
     """Length as Telegram counts it: characters outside the BMP take two units (a lone surrogate one).
-    Encoding counts them in C: the per-character loop was 3% of the bot's CPU in a burst."""
+    Encoding counts them in C, which matters on every reply (a per-character loop showed up in profiles)."""
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
 def clean(text: str) -> str:
     """Text safe to send: no lone surrogates (they are not UTF-8), no control or bidi-override characters."""
-    return _UNSAFE.sub("", _SURROGATE.sub("\ufffd", text))
+    return printable(_SURROGATE.sub("\ufffd", text))
 
 
 def esc(text: str) -> str:
@@ -92,25 +89,41 @@ def hit_html(hit: Hit, lead: str = "", limit: int = MAX_MESSAGE) -> str:
     return f"{head}{before_part}<b>{sentence}</b>{after_part}{tail}"
 
 
-def answer_html(answer: Answer) -> str:
-    """The reply to a question: the best hit when answered, else the short 'doesn't say'."""
+def answer_html(answer: Answer, understood: str = "") -> str:
+    """The reply to a question: the best hit when answered, else the short 'doesn't say'; under a quiet
+    line saying how a follow-up was understood, when given."""
     best = answer.best
+    lead = f"↳ {' '.join(understood.split())}" if understood else ""
     if answer.answered and best is not None:
-        return hit_html(best)
+        return hit_html(best, lead=lead)
+    head = _fit(lead, MAX_MESSAGE // 4) + "\n\n" if lead else ""
     if best is None:
-        return f"{NOT_SAID} Nothing in it matches that question."
-    return f"{NOT_SAID} The button below shows the nearest passage."
+        return f"{head}{NOT_SAID} Nothing in it matches that question."
+    return f"{head}{NOT_SAID} The button below shows the nearest passage."
 
 
 def stories_html(stories: list[StoryInfo]) -> str:
-    lines = [f"<code>{_fit(s.id, 200)}</code>: {_fit(s.title, 300)} ({s.passages} passages)" for s in stories]
+    lines = []
+    for s in stories:
+        about = ", ".join(p for p in (s.byline and f"by {s.byline}", s.meta.published or s.meta.updated) if p)
+        extra = f" — {_fit(about, 300)}" if about else ""
+        lines.append(f"<code>{_fit(s.id, 200)}</code>: {_fit(s.title, 300)}{extra} ({plural(s.passages, 'passage')})")
     return cap_lines(lines, "Stories (ask about one with /story ID):")
 
 
 def source_html(story: StoryInfo) -> str:
+    m = story.meta
+    known = [
+        ("Author", m.byline or (f"By {story.byline}" if story.byline else "")),
+        ("Publisher", story.source),
+        ("Published", m.published),
+        ("Updated", m.updated),
+        ("Address", m.url),
+    ]
+    details = "".join(f"{name}: {_fit(' '.join(value.split()), 500)}\n" for name, value in known if value)
     return (
-        f"<b>{_fit(story.title, 1000)}</b>\nSource: {_fit(story.credit, 1000)}\n"
-        f"{story.passages} passages (<code>{_fit(story.id, 500)}</code>)"
+        f"<b>{_fit(story.title, 1000)}</b>\nSource: {_fit(story.credit, 1000)}\n{details}"
+        f"{plural(story.passages, 'passage')} (<code>{_fit(story.id, 500)}</code>)"
     )
 
 

@@ -1,21 +1,22 @@
-"""The Telegram Application: built from Settings, with thin handlers over the shared AnswerService.
+"""The Telegram handlers: each a few lines over Replies and the shared answer service.
 
 A quick answer is worked out on the event loop, a slow one in a thread that shows "typing" while it
-lasts (bot/progress.py measures which is which); the index build and reload, which take seconds, always
-run in a thread.
+lasts (bot/telegram/progress.py measures which is which); the index rebuild, which takes seconds,
+always runs in a thread.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
-import os
+import sqlite3
 import time
-from dataclasses import dataclass, field
+from collections.abc import MutableMapping
 from typing import Any
 
 from telegram import (
-    BotCommand,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InlineQueryResultArticle,
@@ -25,155 +26,37 @@ from telegram import (
 )
 from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import (
-    Application,
-    ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    InlineQueryHandler,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
+from telegram.ext import ApplicationHandlerStop
 
-from bot import heap
-from bot.config import Settings
-from bot.jsonbody import JSONRequest
-from bot.limits import LRU, KeyedLock, UserRateLimit, Verdict
-from bot.progress import Offloader
-from bot.render import cap_lines, source_html, stories_html, text_html
-from bot.replies import EXPIRED, Replies, Reply, addressed_question
-from bot.retry import RetryingLimiter
-from bot.updates import TolerantBot
-from bot.watchdog import PollWatch
-from index.service import AnswerService, UnknownStoryError
-from index.types import Answer
+from bot.store.records import Asked, Vote
+from bot.store.report import REPORT_DAYS, build_report, short_report
+from bot.telegram import conversation, heap
+from bot.telegram.limits import Verdict
+from bot.telegram.pages import ChatPages, confidence_of
+from bot.telegram.render import cap_lines, source_html, stories_html, text_html
+from bot.telegram.replies import BAD, EXPIRED, GOOD, THANKS, Reply, addressed_question
+from bot.telegram.state import BotState, Context, state
+from index.dialogue import recent_turns, remember
+from index.service import AnswerService, Exchange, UnknownStoryError
+from index.text import plural
 
 log = logging.getLogger("storybot.telegram")
 
-Context = ContextTypes.DEFAULT_TYPE
 EXAMPLE = "where is the third summit?"
 SLOW_DOWN = "You're asking faster than I can keep up. Please wait a minute before the next question."
-COMMANDS = [
-    ("ask", "ask a question (in groups: /ask question)"),
-    ("stories", "list the stories I know"),
-    ("story", "ask about one story: /story ID, or /story all"),
-    ("source", "the story's title, source and size"),
-    ("help", "how to ask"),
-]
-# Updates handled at once. More than one, so a send waiting out a 429 in one chat does not hold up the
-# others; few, because every connection open in httpcore's pool costs CPU on every Bot API call. Measured
-# (bench/throughput.py, 2,000 questions from 200 chats, 3 bursts each, 2026-11-28): 1: 627, 2: 673,
-# 4: 682, 8: 539 questions/s. 4 is the fastest and leaves room for three chats waiting at once.
-CONCURRENT_UPDATES = 4
-INLINE_PER_QUESTION = 5  # inline queries a user may send per question allowed: one per word typed, roughly
 HELP = (
     "Ask me a question about the news stories I hold and I reply with the passage that answers it, "
     "the key sentence in bold, and where it comes from. If the story doesn't say, I tell you so.\n\n"
     "In groups: /ask question, mention me, or reply to one of my messages.\n"
     "Inline, in any chat: type my @name and a question.\n"
     "/stories lists the stories, /story ID asks about one (/story all: every story), "
-    "/source shows where the story comes from, and More under an answer shows the next passage."
+    "/source shows where the story comes from, and More under an answer shows the next passage. "
+    "👍 or 👎 under an answer tells the story's editors whether it helped.\n\n"
+    'Follow-up questions ("who said so?", "and the second one?") lean on the questions before them; '
+    "/new starts afresh. In groups, reply to one of my answers to follow it up."
 )
-
-
-@dataclass
-class BotState:
-    """What the handlers share: the answer service and the bounded per-user state."""
-
-    settings: Settings
-    service: AnswerService
-    replies: Replies
-    limit: UserRateLimit
-    inline_limit: UserRateLimit  # a separate, larger budget: an inline query comes with each keystroke
-    chat_story: LRU[int, str] = field(default_factory=lambda: LRU(100_000))
-    chat_locks: KeyedLock[int] = field(default_factory=KeyedLock)  # one chat's answers go out in order
-    button_locks: KeyedLock[str] = field(default_factory=KeyedLock)  # presses of one button take turns
-    offloader: Offloader = field(default_factory=Offloader)
-
-
-def state(context: Context) -> BotState:
-    value: BotState = context.bot_data["storybot"]
-    return value
-
-
-def build_application(
-    settings: Settings,
-    polls: PollWatch | None = None,
-    send_timeout: float = 20.0,
-    service: AnswerService | None = None,
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """The Application `storybot serve` runs; the token must be set. `polls` is the connection getUpdates
-    uses (its read timeout is the slack on top of the poll timeout: a long poll silent past both is
-    abandoned and polled again). Sends wait `send_timeout` for Telegram's reply: long, because a send
-    whose reply never comes is not repeated (bot/retry.py says why). `service` answers the questions:
-    by default the index at STORYBOT_INDEX_PATH."""
-    if settings.telegram_bot_token is None:
-        raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    # Opt in to PTB 23's timedelta periods now: otherwise every 429 raises a deprecation warning
-    # inside the request, which turns into a lost answer wherever warnings are errors.
-    os.environ.setdefault("PTB_TIMEDELTA", "true")
-    bot = TolerantBot(
-        settings.telegram_bot_token.get_secret_value(),
-        base_url=settings.telegram_base_url,
-        request=JSONRequest(connection_pool_size=256, read_timeout=send_timeout),
-        get_updates_request=polls or PollWatch(read_timeout=10.0),
-        rate_limiter=RetryingLimiter(settings.max_sends_per_second),
-    )
-    app = (
-        Application.builder()
-        .bot(bot)
-        .concurrent_updates(CONCURRENT_UPDATES)
-        .post_init(_post_init)
-        .post_shutdown(_post_shutdown)
-        .build()
-    )
-    service = service or AnswerService(settings.index_path, settings.stories_dir)
-    app.bot_data["storybot"] = BotState(
-        settings,
-        service,
-        Replies(service),
-        UserRateLimit(settings.user_questions_per_minute),
-        UserRateLimit(INLINE_PER_QUESTION * settings.user_questions_per_minute),
-    )
-    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
-    groups = filters.ChatType.GROUPS & filters.UpdateType.MESSAGE
-    if settings.allowed_chat_ids:  # a handler every update passes through costs 6% of throughput
-        app.add_handler(TypeHandler(Update, gate), group=-1)
-    # questions first: most updates are questions, and every handler before the one that takes an
-    # update is asked about it (the filters make the two kinds disjoint, so the order changes nothing else)
-    app.add_handler(MessageHandler(private & filters.TEXT & ~filters.COMMAND, private_text))
-    app.add_handler(MessageHandler(groups & filters.TEXT & ~filters.COMMAND, group_text))
-    command = filters.UpdateType.MESSAGE
-    app.add_handler(CommandHandler("start", start, filters=command))
-    app.add_handler(CommandHandler("help", help_, filters=command))
-    app.add_handler(CommandHandler("ask", ask, filters=command))
-    app.add_handler(CommandHandler("stories", stories, filters=command))
-    app.add_handler(CommandHandler("story", story, filters=command))
-    app.add_handler(CommandHandler("source", source, filters=command))
-    app.add_handler(CommandHandler("reload", reload, filters=command))
-    app.add_handler(CallbackQueryHandler(more, pattern=r"^more:"))
-    app.add_handler(CallbackQueryHandler(stale_button))
-    app.add_handler(InlineQueryHandler(inline))
-    app.add_error_handler(on_error)
-    return app
-
-
-async def _post_init(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Load the index once (building it if missing) and set the command menu."""
-    bot_state: BotState = app.bot_data["storybot"]
-    report = await asyncio.to_thread(bot_state.service.open, True)
-    if report is not None:
-        log.info("built the index at %s (%d stories)", bot_state.service.index_path, len(report.stories))
-    log.info("serving %d stories as @%s", len(bot_state.service.stories()), app.bot.username)
-    await app.bot.set_my_commands([BotCommand(name, text) for name, text in COMMANDS])
-    heap.settle()
-
-
-async def _post_shutdown(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Let go of the index."""
-    app.bot_data.pop("storybot", None)
+NEW = "New conversation: follow-up questions start afresh."
+STORY_KEY = "story"  # where in chat_data the chat's chosen story is
 
 
 async def reload_index(service: AnswerService) -> str:
@@ -185,8 +68,8 @@ async def reload_index(service: AnswerService) -> str:
         return f"Reload failed, the old index stays: {exc}"
     heap.settle()
     count = len(report.stories) if report else len(service.stories())
-    log.info("reloaded the index: %d stories", count)
-    return f"Reloaded: {count} stories."
+    log.info("reloaded the index: %s", plural(count, "story"))
+    return f"Reloaded: {plural(count, 'story')}."
 
 
 # ---- handlers: each a few lines over Replies and the service ----
@@ -238,6 +121,20 @@ async def group_text(update: Update, context: Context) -> None:
         await answer_question(update, context, question)
 
 
+async def new(update: Update, context: Context) -> None:
+    """/new: forget this chat's conversation (in a group, the asker's); in a private chat its buttons expire."""
+    chat, user = update.effective_chat, update.effective_user
+    if chat is None or context.chat_data is None:
+        return
+    s = state(context)
+    async with s.chat_locks.hold(chat.id):
+        private = chat.type == "private"
+        conversation.forget(context.chat_data, private, asker_key(s, user.id if user else None))
+        if private:  # the chat's buttons were all the asker's: they expire with the conversation
+            ChatPages.of(context.chat_data).store.clear()
+    await _send(update, Reply(text_html(NEW)))
+
+
 async def stories(update: Update, context: Context) -> None:
     """List the stories."""
     await _send(update, Reply(stories_html(state(context).service.stories())))
@@ -246,15 +143,19 @@ async def stories(update: Update, context: Context) -> None:
 async def story(update: Update, context: Context) -> None:
     """/story ID scopes this chat to one story; /story all resets."""
     s, chat, wanted = state(context), update.effective_chat, " ".join(context.args or [])
-    if chat is None:
+    if chat is None or context.chat_data is None:
         return
-    await _send(update, Reply(text_html(choose_story(s, chat.id, wanted))))
+    before = chosen_story(context.chat_data)
+    said = choose_story(s, context.chat_data, wanted)
+    if chosen_story(context.chat_data) != before:
+        conversation.forget_all(context.chat_data)  # a new story: the conversations about the old one end
+    await _send(update, Reply(text_html(said)))
 
 
 async def source(update: Update, context: Context) -> None:
     """Title, source and size of this chat's story, or of every story."""
-    s, chat = state(context), update.effective_chat
-    current = s.chat_story.get(chat.id) if chat else None
+    s = state(context)
+    current = chosen_story(context.chat_data)
     infos = [s.service.story(current)] if current in s.service.corpus.stories else s.service.stories()
     await _send(update, Reply(cap_lines([source_html(i) + "\n" for i in infos]).strip()))
 
@@ -274,12 +175,65 @@ async def more(update: Update, context: Context) -> None:
     if query is None:
         return
     async with s.button_locks.hold(query.data or ""):  # else two quick presses page to the same passage
-        result = await s.offloader.run(lambda: s.replies.more(query.data or ""), _no_sign, s.service.loaded)
+        pages = ChatPages.of(context.chat_data)
+        found = s.replies.page(query.data or "", pages)
+        if found is None:
+            await query.answer(EXPIRED)
+            return
+        key, page = found
+        hit = await s.offloader.run(lambda: s.replies.next_hit(page), _no_sign, s.service.loaded)
+        result = s.replies.more_reply(key, page, hit, pages)
         if isinstance(result, str):
             await query.answer(result)
             return
         await query.answer()
         await _edit_or_send(query.message if isinstance(query.message, Message) else None, update, result)
+
+
+async def vote(update: Update, context: Context) -> None:
+    """👍 or 👎 under an answer: recorded once per reader and answer (a second press changes the vote)."""
+    query, s = update.callback_query, state(context)
+    if query is None:
+        return
+    verdict = (query.data or "").partition(":")[0]
+    found = s.replies.page(query.data or "", ChatPages.of(context.chat_data))
+    if found is None:
+        await query.answer(EXPIRED)
+        return
+    (key, page), chat = found, update.effective_chat
+    value = 1 if verdict == "good" else -1
+    s.store.voted(
+        Vote(
+            time.time(),
+            chat.id if chat else None,
+            query.from_user.id,
+            f"{key}.{page.step}",  # the answer, or the passage "More" showed after it: each its own vote
+            page.story,
+            page.question,
+            page.understood,
+            page.sentence_id,
+            page.sentence,
+            page.confidence,
+            value,
+        )
+    )
+    await query.answer(THANKS[value])
+
+
+async def report(update: Update, context: Context) -> None:
+    """Admins only: what readers asked in the last week, per story, in short."""
+    s, user = state(context), update.effective_user
+    if user is None or user.id not in s.settings.admin_user_ids:
+        await _send(update, Reply("Only the bot's admins can see the report."))
+        return
+    await s.store.write_now()  # the report counts what was recorded up to now
+    since = time.time() - REPORT_DAYS * 86_400
+    try:
+        text = short_report(await asyncio.to_thread(build_report, s.store.db, since))
+    except Exception as exc:  # the state file unreadable: say so, the bot goes on
+        log.warning("cannot read the report: %s", exc)
+        text = f"Cannot read the report now: {exc}"
+    await _send(update, Reply(text_html(text)))
 
 
 async def stale_button(update: Update, context: Context) -> None:
@@ -331,32 +285,78 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             await _send(update, Reply(text_html(SLOW_DOWN)))
         return
     async with s.chat_locks.hold(chat.id):
-        scope = s.chat_story.get(chat.id)
+        scope = chosen_story(context.chat_data)
+        private = chat.type == "private"
+        data = context.chat_data if context.chat_data is not None else {}
+        message = update.effective_message
+        replied = message.reply_to_message if message else None
+        to_bot = (
+            replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None
+        )
+        now = time.time()
+        asker = asker_key(s, user.id if user else None)
+        earlier = conversation.current(data, private, asker, to_bot)
+        turns = recent_turns(earlier, now, s.settings.context_minutes * 60)
 
-        def work() -> tuple[str | None, Answer]:  # maybe in a thread: reads the index, touches no bot state
+        def work() -> tuple[str | None, Exchange]:  # maybe in a thread: reads the index, touches no bot state
             try:
-                return scope, s.replies.answer(question, scope)
+                return scope, s.replies.converse(question, scope, turns)
             except UnknownStoryError:  # the chat's story left the index: ask them all
-                return None, s.replies.answer(question, None)
+                return None, s.replies.converse(question, None, [])
 
-        story, answer = await s.offloader.run(work, lambda: _typing(context, chat.id), s.service.loaded)
+        story, exchange = await s.offloader.run(work, lambda: _typing(context, chat.id), s.service.loaded)
         if story != scope:
-            s.chat_story.pop(chat.id)
-        await _send(update, s.replies.reply(question, story, answer))
+            data.pop(STORY_KEY, None)
+            conversation.forget_all(data)
+        reply = s.replies.reply(question, story, exchange.answer, ChatPages.of(context.chat_data), exchange.understood)
+        sent = await _send(update, reply)
+        kept = remember(earlier if turns else None, exchange.turn, now, story)
+        conversation.store(data, private, asker, kept, sent.message_id if sent else None)
+    answer = exchange.answer
+    best = answer.best
+    s.store.asked(
+        Asked(
+            time.time(),
+            chat.id,
+            user.id if user else None,
+            best.passage.story_id if best is not None else story,  # unanswered: the nearest passage's story
+            question,
+            exchange.understood,
+            answer.answered,
+            confidence_of(answer),
+        )
+    )
 
 
-def choose_story(s: BotState, chat_id: int, wanted: str) -> str:
+def asker_key(s: BotState, user_id: int | None) -> str | None:
+    """Who asked, as a group's conversations are keyed: the state file's keyed hash of the user id, so no
+    raw id is stored; keyed by the bot token instead while that file cannot be read."""
+    if user_id is None:
+        return None
+    try:
+        return s.store.db.hash_id(user_id)
+    except (sqlite3.Error, OSError):
+        token = s.settings.telegram_bot_token.get_secret_value() if s.settings.telegram_bot_token else ""
+        return hmac.new(token.encode(), str(user_id).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def chosen_story(chat_data: MutableMapping[Any, Any] | None) -> str | None:
+    value = chat_data.get(STORY_KEY) if chat_data is not None else None
+    return value if isinstance(value, str) else None
+
+
+def choose_story(s: BotState, chat_data: MutableMapping[Any, Any], wanted: str) -> str:
     if not wanted:
-        current = s.chat_story.get(chat_id)
+        current = chosen_story(chat_data)
         return f"Asking about: {current or 'all stories'}. Use /story ID or /story all (/stories lists the IDs)."
     if wanted.lower() == "all":
-        s.chat_story.pop(chat_id)
+        chat_data.pop(STORY_KEY, None)
         return "Now asking about all stories."
     try:
         info = s.service.story(wanted)
     except UnknownStoryError:
         return f"There's no story {wanted!r}. /stories lists them."
-    s.chat_story.put(chat_id, info.id)
+    chat_data[STORY_KEY] = info.id
     return f"Now asking about: {info.title}"
 
 
@@ -372,15 +372,18 @@ async def _typing(context: Context, chat_id: int) -> None:
 
 
 def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    if reply.button is None:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(reply.button[0], callback_data=reply.button[1])]])
+    row = [InlineKeyboardButton(reply.button[0], callback_data=reply.button[1])] if reply.button else []
+    if reply.answer_key is not None:
+        row.append(InlineKeyboardButton(GOOD, callback_data=f"good:{reply.answer_key}"))
+        row.append(InlineKeyboardButton(BAD, callback_data=f"bad:{reply.answer_key}"))
+    return InlineKeyboardMarkup([row]) if row else None
 
 
-async def _send(update: Update, reply: Reply) -> None:
+async def _send(update: Update, reply: Reply) -> Message | None:
     message = update.effective_message
-    if message is not None:
-        await message.reply_html(reply.html, reply_markup=_markup(reply), do_quote=message.chat.type != "private")
+    if message is None:
+        return None
+    return await message.reply_html(reply.html, reply_markup=_markup(reply), do_quote=message.chat.type != "private")
 
 
 async def _edit_or_send(message: Message | None, update: Update, reply: Reply) -> None:

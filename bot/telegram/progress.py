@@ -1,17 +1,15 @@
 """Answering without holding the event loop: quick work inline, slow work in a thread with a sign of life.
 
-A thread keeps the loop free while an answer is worked out, but the hop costs more than a quick answer:
-on the bundled story an answer takes about 0.1 ms of CPU, and answering on the loop instead of in a
-thread made the bot 16% faster (bench/throughput.py, 2026-11-28), the worker thread otherwise fighting
-the loop for the GIL. So `Offloader` measures the work and runs it inline only while it has been
-quick: under `budget` (1 ms, less than python-telegram-bot spends on one update of its own). Until
-the first measurement (and whenever the work is not ready to be quick, say an index still to load)
-it goes to a thread, as does everything after a slow answer until answers are quick again.
+A thread keeps the loop free while an answer is worked out, but the hop costs more than a quick answer
+(the worker thread fights the loop for the GIL; README "Performance" has the measurement). So
+`Offloader` measures the work and runs it inline only while it has been quick: under `budget` (1 ms,
+less than python-telegram-bot spends on one update of its own). Until the first measurement (and
+whenever the work is not ready to be quick, say an index still to load) it goes to a thread, as does
+everything after a slow answer until answers are quick again.
 
-Telegram recommends the "typing" action only "when a response from the bot will take a noticeable
-amount of time to arrive". So in a thread the action goes out only when the work outlasts a short
-delay (an index still loading, a huge corpus), and again every few seconds, as Telegram shows it for
-5 s at most.
+Telegram recommends the "typing" action only "when a response from the bot will take a noticeable amount
+of time to arrive". So in a thread the action goes out only when the work outlasts a short delay (an
+index still loading, a huge corpus), and again every few seconds, as Telegram shows it for 5 s at most.
 """
 
 from __future__ import annotations

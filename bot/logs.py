@@ -1,4 +1,5 @@
-"""Keep the bot token out of every log line: messages, arguments, exception texts and tracebacks."""
+"""Logging: one set-up for every command, and the bot token kept out of every line (messages, arguments,
+exception texts and tracebacks)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,18 @@ def secrets_of(token: str) -> tuple[str, ...]:
     """The token, and the part after the colon: alone it is the secret, and URLs may split it."""
     _, _, secret = token.partition(":")
     return (token, secret) if secret else (token,)
+
+
+def configure(level: str) -> None:
+    """Log lines to stderr at `level`; the HTTP and HTML libraries' chatter only when debugging."""
+    logging.basicConfig(level=level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # a request line per long poll is noise, except when debugging (the token in the URL is masked)
+    http_level = logging.DEBUG if level == "DEBUG" else logging.WARNING
+    logging.getLogger("httpx").setLevel(http_level)
+    logging.getLogger("httpcore").setLevel(http_level)
+    if level != "DEBUG":  # the HTML extractor warns about every page part it discards
+        for noisy in ("trafilatura", "htmldate", "courlan"):
+            logging.getLogger(noisy).setLevel(logging.ERROR)
 
 
 def install(token: str) -> None:

@@ -1,14 +1,12 @@
-"""Bounded per-user state: the questions-per-minute limit and the "More" buttons' memory."""
+"""Bounded per-user state: the questions-per-minute limit and per-key locks."""
 
 from __future__ import annotations
 
 import asyncio
-import itertools
-import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from typing import Generic, TypeVar
 
@@ -79,46 +77,6 @@ class UserRateLimit:
 
     def __len__(self) -> int:
         return len(self._users)
-
-
-@dataclass(frozen=True, slots=True)
-class Thread:
-    """A question whose passages a "More" button pages through, and the sentences already shown."""
-
-    question: str
-    story: str | None
-    shown: tuple[str, ...] = ()
-
-
-@dataclass(slots=True)
-class Threads:
-    """The questions behind live "More" buttons, under short keys that fit in callback data. Locked:
-    a "More" for a slow index is worked out in a thread while the loop adds new questions."""
-
-    capacity: int = 5_000
-    _store: LRU[str, Thread] = field(init=False)
-    _ids: itertools.count[int] = field(default_factory=itertools.count)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def __post_init__(self) -> None:
-        self._store = LRU(self.capacity)
-
-    def add(self, thread: Thread) -> str:
-        with self._lock:
-            key = format(next(self._ids), "x")
-            self._store.put(key, thread)
-        return key
-
-    def get(self, key: str) -> Thread | None:
-        with self._lock:
-            return self._store.get(key)
-
-    def update(self, key: str, thread: Thread) -> None:
-        with self._lock:
-            self._store.put(key, thread)
-
-    def __len__(self) -> int:
-        return len(self._store)
 
 
 class KeyedLock(Generic[K]):

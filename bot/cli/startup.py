@@ -1,0 +1,36 @@
+"""What every subcommand starts with: its settings (logging set up by them) and the answer service."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from index.service import AnswerService
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    """Settings with the command line's --stories and --index on top, and logging set up by them."""
+    from bot.config import load_settings
+    from bot.logs import configure
+
+    settings = load_settings(stories_dir=getattr(args, "stories", None), index_path=getattr(args, "index", None))
+    configure(settings.log_level)
+    return settings
+
+
+def open_service(settings: Settings) -> AnswerService:
+    """The answer service over the configured index, building the index first when there is none."""
+    from index.service import AnswerService
+    from index.text import plural
+
+    service = AnswerService(settings.index_path, settings.stories_dir)
+    report = service.open(build_if_missing=True)
+    if report is not None:
+        print(
+            f"storybot: built the index at {settings.index_path} ({plural(len(report.stories), 'story')})",
+            file=sys.stderr,
+        )
+    return service
