@@ -56,6 +56,7 @@ def _one_line(exc: Exception) -> str | None:
 
     from bot.config import SettingsError, describe_error
     from index.build import StoriesError
+    from index.model import AnswerModelError
     from index.read import StoryFileError
     from index.service import UnknownStoryError
     from index.store import IndexFileError
@@ -63,6 +64,8 @@ def _one_line(exc: Exception) -> str | None:
     if isinstance(exc, ValidationError):
         return describe_error(exc)  # never the input: it may be the token
     if isinstance(exc, IndexFileError | StoriesError | UsageError | UnknownStoryError | SettingsError):
+        return str(exc)
+    if isinstance(exc, AnswerModelError):
         return str(exc)
     if isinstance(exc, StoryFileError):
         return f"cannot add that story: {exc}"
@@ -135,7 +138,9 @@ def settings_for(args: argparse.Namespace) -> Settings:
 def open_service(settings: Settings) -> AnswerService:
     from index.service import AnswerService
 
-    service = AnswerService(settings.index_path, settings.stories_dir)
+    service = AnswerService(
+        settings.index_path, settings.stories_dir, min_confidence=settings.min_confidence, semantic=settings.semantic
+    )
     report = service.open(build_if_missing=True)
     if report is not None:
         n = len(report.stories)

@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     )
     max_sends_per_second: float = Field(30, ge=0, validation_alias=_env("STORYBOT_MAX_SENDS_PER_SECOND"))
     user_questions_per_minute: int = Field(20, ge=0, validation_alias=_env("STORYBOT_USER_QUESTIONS_PER_MINUTE"))
+    # None: the answer model's own default, chosen when it was fitted
+    min_confidence: float | None = Field(None, ge=0, le=1, validation_alias=_env("STORYBOT_MIN_CONFIDENCE"))
+    semantic: bool = Field(True, validation_alias=_env("STORYBOT_SEMANTIC"))
 
     @field_validator("allowed_chat_ids", "admin_user_ids", mode="before")
     @classmethod

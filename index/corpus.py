@@ -186,6 +186,10 @@ class Corpus:
         columns = _Columns(index)
         self.passages: Sequence[Passage] = _Passages(columns, story_of, passage_ids)
         self.sentence_terms: Sequence[tuple[tuple[str, ...], ...]] = _SentenceTerms(columns)
+        # passage -> its first sentence's number in the index, with the sentence count at the end
+        self.passage_first_sentence: np.ndarray = np.asarray(columns.first, dtype=np.int64)
+        # one unit row per sentence, in index order, when the index was built with a sentence embedder
+        self.embeddings: np.ndarray | None = None
         self._count_terms(columns)
 
     def _count_terms(self, columns: _Columns) -> None:

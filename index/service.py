@@ -24,9 +24,13 @@ class UnknownStoryError(KeyError):
 class AnswerService:
     """One loaded index behind a small API. A reload swaps in a new index whole or not at all."""
 
-    def __init__(self, index_path: Path, stories_dir: Path) -> None:
+    def __init__(
+        self, index_path: Path, stories_dir: Path, *, min_confidence: float | None = None, semantic: bool = True
+    ) -> None:
         self.index_path = index_path
         self.stories_dir = stories_dir
+        self.min_confidence = min_confidence  # None: the answer model's default
+        self.semantic = semantic
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
 
@@ -57,7 +61,7 @@ class AnswerService:
 
     def ask(self, question: str, story: str | None = None, k: int = 3) -> Answer:
         try:
-            return answer(self.corpus, question, story, k)
+            return answer(self.corpus, question, story, k, min_confidence=self.min_confidence)
         except KeyError:
             raise UnknownStoryError(story) from None
 
