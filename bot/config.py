@@ -52,6 +52,11 @@ class Settings(BaseSettings):
             return frozenset({value})
         return value
 
+    @field_validator("min_confidence", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
     @field_validator("log_level")
     @classmethod
     def _level(cls, value: str) -> str:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from index.corpus import Corpus
+    from index.evaluate import Calibration
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -24,12 +25,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description='QA lines: {"q": ..., "gold": [substring of the right sentence, ...]} or {"q": ..., '
         '"abstain": true}, asked of the stories in --stories. A WikiQA TSV: each document becomes a story and '
         "each question is asked of its own; prints MRR and P@1 on answerable questions and answer-triggering "
-        "precision, recall and F1 on all.",
+        "precision, recall and F1 on all. Both print the expected calibration error of the answers' confidence "
+        "and (unless --quiet) its 10-bin reliability table.",
     )
     p.add_argument("file", type=Path, help="a .jsonl QA file or a WikiQA .tsv")
     p.add_argument("--stories", type=Path, help="stories folder for a QA file (default: STORYBOT_STORIES_DIR)")
     p.add_argument("-k", type=int, default=40, help="answers ranked per WikiQA question, for MRR (default 40)")
-    p.add_argument("--quiet", action="store_true", help="print only the totals, not each miss")
+    p.add_argument("--quiet", action="store_true", help="print only the totals, not each miss or the reliability table")
     p.set_defaults(run=cmd_eval)
 
 
@@ -60,16 +62,19 @@ def _qa(text: str, args: argparse.Namespace) -> int:
 
     items = parse_qa(text)
     corpus = _corpus(settings_for(args).stories_dir)
-    report = score_qa(items, lambda q: answer(corpus, q, None, 3))
+    settings = settings_for(args)
+    report = score_qa(items, lambda q: answer(corpus, q, None, 3, min_confidence=settings.min_confidence))
     if not args.quiet:
         for miss in report.misses:
             shown = "" if miss.answered else "[abstained] "
             print(f"miss: {miss.question!r} -> {shown}{miss.sentence[:90]!r}")
     print(f"{args.file.name}: {report}")
+    _print_calibration(report.calibration, args.quiet)
     return 0
 
 
 def _wikiqa(text: str, args: argparse.Namespace) -> int:
+    from bot.cli import settings_for
     from index.answer import answer
     from index.evaluate import parse_wikiqa, score_wikiqa
 
@@ -82,11 +87,20 @@ def _wikiqa(text: str, args: argparse.Namespace) -> int:
         for doc in docs.values():
             (folder / f"{_safe(doc.id)}.txt").write_text(doc.story_text(), encoding="utf-8")
         corpus = _corpus(folder)
-    report = score_wikiqa(docs, questions, lambda q, story: answer(corpus, q, story, args.k))
+    least = settings_for(args).min_confidence
+    report = score_wikiqa(docs, questions, lambda q, story: answer(corpus, q, story, args.k, min_confidence=least))
     if report.wrong_story:
         print(f"{report.wrong_story} answers came from another story than the one asked about", file=sys.stderr)
     print(f"WikiQA {args.file.stem}: {report}")
+    _print_calibration(report.calibration, args.quiet)
     return 0
+
+
+def _print_calibration(calibration: Calibration, quiet: bool) -> None:
+    """The confidence's expected calibration error; the reliability table too unless --quiet."""
+    print(f"confidence: expected calibration error {calibration.ece:.3f} (10 bins)")
+    if not quiet:
+        print(calibration.table())
 
 
 def _safe(doc_id: str) -> str:

@@ -19,6 +19,7 @@ MAX_CITATION = 600  # a hostile title must not crowd out the passage
 MAX_INLINE_TITLE = 120
 ELLIPSIS = "…"
 NOT_SAID = "The story doesn't say."
+MAY_NOT_SAY = "The story may not say. The nearest it comes:"
 
 # C0/C1 controls except tab and newline, and the bidi overrides/isolates that can disguise a citation.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -93,12 +94,15 @@ def hit_html(hit: Hit, lead: str = "", limit: int = MAX_MESSAGE) -> str:
 
 
 def answer_html(answer: Answer) -> str:
-    """The reply to a question: the best hit when answered, else the short 'doesn't say'."""
+    """The reply to a question: the best hit when answered; in the middle band, the best hit under a plain
+    'may not say'; else the short 'doesn't say'."""
     best = answer.best
     if answer.answered and best is not None:
         return hit_html(best)
     if best is None:
         return f"{NOT_SAID} Nothing in it matches that question."
+    if answer.maybe:  # short of answering, but close: said plainly, with the sentence it would be
+        return hit_html(best, lead=MAY_NOT_SAY)
     return f"{NOT_SAID} The button below shows the nearest passage."
 
 

@@ -57,7 +57,7 @@ class Replies:
         best = answer.best
         if best is None:
             return Reply(answer_html(answer))
-        if answer.answered:
+        if answer.answered or answer.maybe:  # the reply shows the best passage: "More" goes on from it
             key = self.threads.add(Thread(question, story, (sentence_key(best.sentence.text),)))
             return Reply(answer_html(answer), (MORE, f"more:{key}"))
         key = self.threads.add(Thread(question, story, ()))

@@ -9,6 +9,7 @@ from index.corpus import StoryInfo
 from index.types import Answer, Hit
 
 NOT_SAID = "The story doesn't say"
+MAY_NOT_SAY = "The story may not say. The nearest it comes"
 # A story is scraped text: an escape sequence in it must not drive the user's terminal.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
@@ -38,6 +39,8 @@ def render_answer(answer: Answer, bold: bool = False) -> str:
     best = answer.hits[0]
     if answer.answered:
         return f"{printable(best.sentence.text)}\n\n{render_hit(best, bold)}"
+    if answer.maybe:  # short of answering, but close: said plainly, with the sentence it would be
+        return f"{MAY_NOT_SAY}:\n\n{printable(best.sentence.text)}\n\n{render_hit(best, bold)}"
     return f"{NOT_SAID}. The nearest passage:\n\n{render_hit(best, bold)}"
 
 

@@ -239,3 +239,14 @@ def test_escape_sequences_in_a_story_never_reach_the_terminal(tmp_path: Path) ->
         assert "\u202e" not in text
     assert "The harbour reopened on Monday" in replies[0]
     assert "quay" in r.stdout
+
+
+def test_the_terminal_says_plainly_when_the_story_may_not_say() -> None:
+    from bot.textview import render_answer
+    from index.types import Answer, Citation, Hit, Passage, Sentence
+
+    sentence = Sentence("The strike was called off.", 0, 26)
+    hit = Hit(Passage("s:1.1", "s", 1, (sentence,), 0, 26), sentence, 1.0, Citation("s", "T", 1, "", "s.txt"))
+    out = render_answer(Answer("Was the walkout averted?", False, (hit,), 0.4, maybe=True))
+    assert out.startswith("The story may not say. The nearest it comes:\n\nThe strike was called off.")
+    assert render_answer(Answer("q", False, (hit,), 0.1)).startswith("The story doesn't say. The nearest passage:")

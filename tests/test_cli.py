@@ -28,9 +28,12 @@ def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str
 
 
 def _check_contract(result: dict[str, object], question: str, k: int) -> list[dict[str, object]]:
-    assert set(result) == {"question", "answered", "answers"}
+    assert set(result) == {"question", "answered", "confidence", "answers"}
     assert result["question"] == question
     assert isinstance(result["answered"], bool)
+    # the chance that the top sentence answers the question
+    assert isinstance(result["confidence"], float)
+    assert 0.0 <= result["confidence"] <= 1.0
     answers = result["answers"]
     assert isinstance(answers, list)
     assert len(answers) <= k
