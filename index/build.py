@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import base64
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from index.analyze import tokenize
 from index.clean import clean
@@ -13,6 +17,16 @@ from index.read import StoryFileError, read_story, story_files
 from index.split import passages
 from index.store import IndexFile, StoryRecord, save
 from index.types import Dropped
+
+
+class SentenceEmbedder(Protocol):
+    """What an index build needs of a sentence-embedding model (index/embed.py's Embedder)."""
+
+    version: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit rows, one per text, float32."""
+        ...
 
 
 class StoriesError(Exception):
@@ -40,8 +54,13 @@ class BuildReport:
     skipped: list[Skipped] = field(default_factory=list)
 
 
-def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) -> tuple[IndexFile, BuildReport]:
-    """Read, clean, split and tokenize every story in the folder. Bad files are skipped and reported."""
+def build(
+    stories_dir: Path,
+    on_file: Callable[[int, int], None] | None = None,
+    embedder: SentenceEmbedder | None = None,
+) -> tuple[IndexFile, BuildReport]:
+    """Read, clean, split and tokenize every story in the folder, and embed its sentences when given an
+    embedder. Bad files are skipped and reported."""
     if stories_dir.exists() and not stories_dir.is_dir():
         raise StoriesError(f"stories folder {stories_dir} is a file, not a folder: point --stories at a folder")
     if not stories_dir.is_dir():
@@ -73,13 +92,35 @@ def build(stories_dir: Path, on_file: Callable[[int, int], None] | None = None) 
     if not records:
         raise StoriesError(f"no usable story in {stories_dir}: every file was skipped")
     built_at = datetime.now(UTC).isoformat(timespec="seconds")
-    return IndexFile(built_at=built_at, stories=records), report
+    if embedder is None:
+        return IndexFile(built_at=built_at, stories=records), report
+    records, dimensions = embed_records(records, embedder)
+    return IndexFile(built_at=built_at, embedder=embedder.version, dimensions=dimensions, stories=records), report
+
+
+def embed_records(records: list[StoryRecord], embedder: SentenceEmbedder) -> tuple[list[StoryRecord], int]:
+    """Every story's sentences embedded in one call (the embedder sorts them by length and batches them),
+    stored per story as base64 float16 rows."""
+    texts = [t for r in records for t in r.texts]
+    vectors = np.asarray(embedder.embed(texts), dtype=np.float32)
+    if vectors.shape[0] != len(texts) or vectors.ndim != 2:
+        raise ValueError("the embedder returned the wrong number of rows")
+    out: list[StoryRecord] = []
+    at = 0
+    for r in records:
+        rows = vectors[at : at + len(r.texts)].astype("<f2")
+        at += len(r.texts)
+        out.append(r.model_copy(update={"embeddings": base64.b64encode(rows.tobytes()).decode("ascii")}))
+    return out, int(vectors.shape[1])
 
 
 def build_and_save(
-    stories_dir: Path, index_path: Path, on_file: Callable[[int, int], None] | None = None
+    stories_dir: Path,
+    index_path: Path,
+    on_file: Callable[[int, int], None] | None = None,
+    embedder: SentenceEmbedder | None = None,
 ) -> BuildReport:
-    index, report = build(stories_dir, on_file)
+    index, report = build(stories_dir, on_file, embedder)
     save(index, index_path)
     return report
 
