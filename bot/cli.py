@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from index.service import AnswerService
+    from index.service import AnswerService, NamedEmbedder
 
 log = logging.getLogger("storybot")
 MAX_SHOWN = 200  # characters of a dropped line shown: a scraped line can be megabytes long
@@ -56,6 +56,7 @@ def _one_line(exc: Exception) -> str | None:
 
     from bot.config import SettingsError, describe_error
     from index.build import StoriesError
+    from index.embed import EmbedderError
     from index.model import AnswerModelError
     from index.read import StoryFileError
     from index.service import UnknownStoryError
@@ -65,7 +66,7 @@ def _one_line(exc: Exception) -> str | None:
         return describe_error(exc)  # never the input: it may be the token
     if isinstance(exc, IndexFileError | StoriesError | UsageError | UnknownStoryError | SettingsError):
         return str(exc)
-    if isinstance(exc, AnswerModelError):
+    if isinstance(exc, AnswerModelError | EmbedderError):
         return str(exc)
     if isinstance(exc, StoryFileError):
         return f"cannot add that story: {exc}"
@@ -157,7 +158,8 @@ def cmd_index(args: argparse.Namespace) -> int:
 
     settings = settings_for(args)
     progress = _progress_bar() if sys.stderr.isatty() else None
-    report = build_and_save(settings.stories_dir, settings.index_path, progress)
+    embedder = _batch_embedder(settings.semantic)
+    report = build_and_save(settings.stories_dir, settings.index_path, progress, embedder)
     for story in report.stories:
         warn = f" ({story.warning})" if story.warning else ""
         print(printable(f"{story.id}: {story.passages} passages kept, {len(story.dropped)} lines dropped{warn}"))
@@ -169,6 +171,14 @@ def cmd_index(args: argparse.Namespace) -> int:
         print(one_line(f"skipped {skipped.path}: {skipped.reason}"), file=sys.stderr)
     print(f"index written to {settings.index_path}: {len(report.stories)} stories, {len(report.skipped)} skipped")
     return 0
+
+
+def _batch_embedder(semantic: bool) -> NamedEmbedder | None:
+    """The sentence-embedding model for an index build (every core), or None with STORYBOT_SEMANTIC=false."""
+    from index.embed import default_threads
+    from index.service import load_embedder
+
+    return load_embedder(default_threads()) if semantic else None
 
 
 def _progress_bar(min_files: int = 20) -> Callable[[int, int], None]:
@@ -285,7 +295,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         staging.replace(target)
     finally:
         staging.unlink(missing_ok=True)
-    report = build_and_save(folder, settings.index_path)
+    report = build_and_save(folder, settings.index_path, embedder=_batch_embedder(settings.semantic))
     print(f"{verb} {target.name} ({story.title}); index rebuilt: {len(report.stories)} stories")
     return 0
 

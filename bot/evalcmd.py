@@ -14,6 +14,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+
     from index.corpus import Corpus
     from index.evaluate import Calibration
 
@@ -61,9 +65,10 @@ def _qa(text: str, args: argparse.Namespace) -> int:
     from index.evaluate import parse_qa, score_qa
 
     items = parse_qa(text)
-    corpus = _corpus(settings_for(args).stories_dir)
     settings = settings_for(args)
-    report = score_qa(items, lambda q: answer(corpus, q, None, 3, min_confidence=settings.min_confidence))
+    corpus, embed = _corpus(settings.stories_dir, settings.semantic)
+    least = settings.min_confidence
+    report = score_qa(items, lambda q: answer(corpus, q, None, 3, min_confidence=least, embed=embed))
     if not args.quiet:
         for miss in report.misses:
             shown = "" if miss.answered else "[abstained] "
@@ -78,6 +83,7 @@ def _wikiqa(text: str, args: argparse.Namespace) -> int:
     from index.answer import answer
     from index.evaluate import parse_wikiqa, score_wikiqa
 
+    settings = settings_for(args)
     docs, questions = parse_wikiqa(text)
     # story ids are file names: make each document's id one, the same for its questions
     docs = {_safe(d.id): replace(d, id=_safe(d.id)) for d in docs.values()}
@@ -86,9 +92,11 @@ def _wikiqa(text: str, args: argparse.Namespace) -> int:
         folder = Path(tmp)
         for doc in docs.values():
             (folder / f"{_safe(doc.id)}.txt").write_text(doc.story_text(), encoding="utf-8")
-        corpus = _corpus(folder)
-    least = settings_for(args).min_confidence
-    report = score_wikiqa(docs, questions, lambda q, story: answer(corpus, q, story, args.k, min_confidence=least))
+        corpus, embed = _corpus(folder, settings.semantic)
+    least = settings.min_confidence
+    report = score_wikiqa(
+        docs, questions, lambda q, story: answer(corpus, q, story, args.k, min_confidence=least, embed=embed)
+    )
     if report.wrong_story:
         print(f"{report.wrong_story} answers came from another story than the one asked about", file=sys.stderr)
     print(f"WikiQA {args.file.stem}: {report}")
@@ -108,9 +116,13 @@ def _safe(doc_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in doc_id) or "_"
 
 
-def _corpus(folder: Path) -> Corpus:
+def _corpus(folder: Path, semantic: bool) -> tuple[Corpus, Callable[[str], np.ndarray] | None]:
+    """The stories in memory, with their sentence embeddings and a question embedder when semantic."""
     from index.build import build
     from index.corpus import Corpus
+    from index.embed import default_threads
+    from index.service import load_embedder
 
-    index, _ = build(folder)
-    return Corpus(index)
+    embedder = load_embedder(default_threads()) if semantic else None
+    index, _ = build(folder, embedder=embedder)
+    return Corpus(index), (embedder.model.embed_one if embedder else None)

@@ -22,7 +22,10 @@ from index.types import Dropped
 class SentenceEmbedder(Protocol):
     """What an index build needs of a sentence-embedding model (index/embed.py's Embedder)."""
 
-    version: str
+    @property
+    def version(self) -> str:
+        """The model's name, recorded in the index beside the vectors it made."""
+        ...
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         """Unit rows, one per text, float32."""

@@ -46,6 +46,9 @@ SEMANTIC: tuple[str, ...] = (
     "cosine",  # the question's embedding against the sentence's
     "cosine_gap",  # cosine minus the best cosine among the candidates
     "cosine_rank",  # 1 / (1 + the sentence's rank by cosine among the candidates)
+    "passage_cosine",  # the question against the mean of the passage's sentences
+    "neighbour_cosine",  # the question against the sentence before or after it in the story, the closer
+    "cosine_held",  # cosine x held: meaning and words agreeing
 )
 FEATURES: tuple[str, ...] = LEXICAL + SEMANTIC
 
@@ -89,7 +92,7 @@ def featurize(
     embedding, a unit row) turns on the semantic candidates and features; without it they are 0."""
     within = corpus.story_passages[story] if story else None  # KeyError for an unknown story
     ranked = corpus.ranker.top(list(q.terms), passages_for(k), within) if q.terms else []
-    cosines: dict[tuple[int, int], float] = {}
+    cosines: dict[tuple[int, int], tuple[float, float, float]] = {}
     semantic = question_vector is not None and corpus.embeddings is not None
     if semantic:
         assert question_vector is not None  # noqa: S101 - narrowed for mypy
@@ -148,13 +151,17 @@ def featurize(
     column = {name: n for n, name in enumerate(FEATURES)}
     matrix[:, column["held_gap"]] = matrix[:, column["held"]] - matrix[:, column["held"]].max()
     if semantic:
-        cos = np.asarray([cosines.get(s, 0.0) for s in sentences])
+        found = np.asarray([cosines.get(s, (0.0, 0.0, 0.0)) for s in sentences]).reshape(-1, 3)
+        cos = found[:, 0]
         matrix[:, column["cosine"]] = cos
         matrix[:, column["cosine_gap"]] = cos - cos.max()
         order = np.argsort(-cos, kind="stable")
         rank_of = np.empty(len(cos))
         rank_of[order] = np.arange(len(cos))
         matrix[:, column["cosine_rank"]] = 1.0 / (1 + rank_of)
+        matrix[:, column["passage_cosine"]] = found[:, 1]
+        matrix[:, column["neighbour_cosine"]] = found[:, 2]
+        matrix[:, column["cosine_held"]] = cos * matrix[:, column["held"]]
     return Candidates(tuple(sentences), matrix)
 
 
@@ -164,9 +171,10 @@ def _add_nearest(
     ranked: list[tuple[int, float]],
     within: np.ndarray | None,
     vector: np.ndarray,
-) -> tuple[list[tuple[int, float]], dict[tuple[int, int], float]]:
+) -> tuple[list[tuple[int, float]], dict[tuple[int, int], tuple[float, float, float]]]:
     """BM25's passages plus those of the sentences nearest the question by embedding (with their own
-    BM25 scores, 0 when they share no term), and every candidate sentence's cosine."""
+    BM25 scores, 0 when they share no term), and per candidate sentence the question's cosine with it,
+    with its passage's mean and with the closer of its neighbours in the story."""
     embeddings = corpus.embeddings
     assert embeddings is not None  # noqa: S101 - the caller checked
     first = corpus.passage_first_sentence
@@ -181,13 +189,21 @@ def _add_nearest(
     if extra:
         scores = corpus.ranker.scores(list(q.terms), extra) if q.terms else [0.0] * len(extra)
         ranked = ranked + sorted(zip(extra, scores, strict=True), key=lambda p: (-p[1], p[0]))
-    cosines: dict[tuple[int, int], float] = {}
+    cosines: dict[tuple[int, int], tuple[float, float, float]] = {}
+    query = vector.astype(embeddings.dtype)
     for pid, _ in ranked:
-        start = int(first[pid])
-        for i, value in enumerate(
-            (embeddings[start : int(first[pid + 1])] @ vector.astype(embeddings.dtype)).tolist()
-        ):
-            cosines[(pid, i)] = float(value)
+        start, end = int(first[pid]), int(first[pid + 1])
+        story = corpus.story_passages[corpus.passages[pid].story_id]
+        lo, hi = max(start - 1, int(first[story[0]])), min(end + 1, int(first[story[-1] + 1]))
+        rows = embeddings[lo:hi]
+        sims = rows @ query
+        mean = rows[start - lo : end - lo].sum(axis=0)
+        norm = float(np.linalg.norm(mean))
+        whole = float(mean @ query) / norm if norm > 0 else 0.0
+        for i in range(end - start):
+            at = start - lo + i
+            around = [float(sims[j]) for j in (at - 1, at + 1) if 0 <= j < len(sims)]
+            cosines[(pid, i)] = (float(sims[at]), whole, max(around, default=0.0))
     return ranked, cosines
 
 

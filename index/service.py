@@ -1,17 +1,47 @@
-"""The answer service the CLI and the bot share: open (building if missing), ask, reload."""
+"""The answer service the CLI and the bot share: open (building if missing), ask, reload.
+
+With `semantic` on, the sentence-embedding model (index/embed.py) is loaded on first need: index builds
+embed every sentence, and each question is embedded once. Off, it is never loaded and answers go by
+words alone. An index built without embeddings is answered by words until it is rebuilt.
+"""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from index.answer import answer
 from index.corpus import Corpus, StoryInfo
+from index.store import IndexFileError
 from index.types import Answer
 
 if TYPE_CHECKING:  # building (cleaning, splitting) is imported only when an index is built: a faster `ask`
     from index.build import BuildReport
+    from index.embed import Embedder
+
+
+@dataclass(frozen=True, eq=False)
+class NamedEmbedder:
+    """The embedding model with the name an index records beside the vectors it made."""
+
+    model: Embedder
+    version: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.embed(texts)
+
+
+def load_embedder(threads: int | None = None) -> NamedEmbedder:
+    """The sentence-embedding model; `threads` for batch work such as an index build (default: one)."""
+    from index.embed import MODEL_VERSION, Embedder
+
+    return NamedEmbedder(Embedder.load(threads), MODEL_VERSION)
 
 
 class UnknownStoryError(KeyError):
@@ -25,7 +55,7 @@ class AnswerService:
     """One loaded index behind a small API. A reload swaps in a new index whole or not at all."""
 
     def __init__(
-        self, index_path: Path, stories_dir: Path, *, min_confidence: float | None = None, semantic: bool = True
+        self, index_path: Path, stories_dir: Path, *, min_confidence: float | None = None, semantic: bool = False
     ) -> None:
         self.index_path = index_path
         self.stories_dir = stories_dir
@@ -33,6 +63,36 @@ class AnswerService:
         self.semantic = semantic
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
+        self._embedder: NamedEmbedder | None = None
+        self._embedder_lock = threading.Lock()
+        self._question_vector = lru_cache(maxsize=1024)(self._embed_question)
+
+    def embedder(self) -> NamedEmbedder | None:
+        """The embedding model when semantic answers are on, loaded once, on first need."""
+        if not self.semantic:
+            return None
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = load_embedder()
+            return self._embedder
+
+    def _embed_question(self, question: str) -> np.ndarray:
+        embedder = self.embedder()
+        if embedder is None:  # pragma: no cover - only called with semantic answers on
+            raise RuntimeError("semantic answers are off")
+        return embedder.model.embed_one(question)
+
+    def _open_corpus(self) -> Corpus:
+        corpus = Corpus.open(self.index_path, embeddings=self.semantic)
+        if corpus.embedder:
+            from index.embed import MODEL_VERSION
+
+            if corpus.embedder != MODEL_VERSION:
+                raise IndexFileError(
+                    f"the index at {self.index_path} holds sentence embeddings of {corpus.embedder!r}, this storybot "
+                    f"uses {MODEL_VERSION!r}: rebuild it with `storybot index`"
+                )
+        return corpus
 
     def open(self, build_if_missing: bool = True) -> BuildReport | None:
         """Load the index, building it from the stories folder first when there is none."""
@@ -40,8 +100,8 @@ class AnswerService:
         if build_if_missing and not self.index_path.exists():
             from index.build import build_and_save
 
-            report = build_and_save(self.stories_dir, self.index_path)
-        self._corpus = Corpus.open(self.index_path)
+            report = build_and_save(self.stories_dir, self.index_path, embedder=self.embedder())
+        self._corpus = self._open_corpus()
         return report
 
     @property
@@ -61,7 +121,9 @@ class AnswerService:
 
     def ask(self, question: str, story: str | None = None, k: int = 3) -> Answer:
         try:
-            return answer(self.corpus, question, story, k, min_confidence=self.min_confidence)
+            corpus = self.corpus
+            embed = self._question_vector if self.semantic and corpus.embeddings is not None else None
+            return answer(corpus, question, story, k, min_confidence=self.min_confidence, embed=embed)
         except KeyError:
             raise UnknownStoryError(story) from None
 
@@ -79,6 +141,7 @@ class AnswerService:
         from index.build import build_and_save
 
         with self._lock:
-            report = build_and_save(self.stories_dir, self.index_path) if rebuild else None
-            self._corpus = Corpus.open(self.index_path)
+            embedder = self.embedder() if rebuild else None
+            report = build_and_save(self.stories_dir, self.index_path, embedder=embedder) if rebuild else None
+            self._corpus = self._open_corpus()
             return report

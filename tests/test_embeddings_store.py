@@ -101,3 +101,41 @@ def test_a_paraphrase_sharing_no_word_is_still_a_candidate(stories: Path) -> Non
     called_off = next(n for n, t in enumerate(texts) if "called off the strike" in t)
     assert cosine[called_off] > 0.3
     assert found.matrix[:, [FEATURES.index(n) for n in SEMANTIC]].any()
+
+
+def test_the_service_embeds_with_the_real_model_only_when_semantic(stories: Path, tmp_path: Path) -> None:
+    from index.embed import MODEL_VERSION
+    from index.service import AnswerService
+
+    path = tmp_path / "index.json"
+    words = AnswerService(path, stories, semantic=False)
+    words.open()
+    assert words.corpus.embeddings is None
+    assert words.ask("Was the strike called off?").hits
+    assert words.embedder() is None  # the model is never loaded
+
+    path.unlink()
+    meaning = AnswerService(path, stories, semantic=True)
+    meaning.open()
+    assert json.loads(path.read_text(encoding="utf-8"))["embedder"] == MODEL_VERSION
+    assert meaning.corpus.embeddings is not None
+    result = meaning.ask("Was the walkout averted?", "rail")
+    assert result.hits
+    assert 0.0 <= result.confidence <= 1.0
+
+    # the same index answered with semantic off: its embeddings are left unread
+    words = AnswerService(path, stories, semantic=False)
+    words.open()
+    assert words.corpus.embeddings is None
+
+
+def test_an_index_embedded_by_another_model_is_rebuilt_not_mixed(stories: Path, tmp_path: Path) -> None:
+    from index.service import AnswerService
+
+    path = tmp_path / "index.json"
+    build_and_save(stories, path, embedder=Concepts())
+    with pytest.raises(IndexFileError, match=r"embeddings of 'concepts-1', this storybot uses .*rebuild it"):
+        AnswerService(path, stories, semantic=True).open()
+    words = AnswerService(path, stories, semantic=False)  # by words, another model's vectors do not matter
+    words.open()
+    assert words.ask("Was the strike called off?").hits

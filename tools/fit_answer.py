@@ -38,10 +38,12 @@ sys.path.insert(0, str(ROOT))
 
 from index.build import build  # noqa: E402
 from index.corpus import Corpus  # noqa: E402
+from index.embed import default_threads  # noqa: E402
 from index.evaluate import WikiDoc, _closest, parse_wikiqa  # noqa: E402
 from index.features import FEATURES, LEXICAL, SEMANTIC, featurize  # noqa: E402
 from index.model import FORMAT, MODEL_PATH, VERSION, parse  # noqa: E402
 from index.question import parse as parse_question  # noqa: E402
+from index.service import NamedEmbedder, load_embedder  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 WIKIQA_TRAIN = SHARED / "wikiqa" / "WikiQA-train.tsv"
@@ -70,11 +72,11 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def _corpus(files: dict[str, str]) -> Corpus:
+def _corpus(files: dict[str, str], embedder: NamedEmbedder | None) -> Corpus:
     with tempfile.TemporaryDirectory(prefix="storybot-fit-") as tmp:
         for name, text in files.items():
             (Path(tmp) / name).write_text(text, encoding="utf-8")
-        index, _ = build(Path(tmp))
+        index, _ = build(Path(tmp), embedder=embedder)
     return Corpus(index)
 
 
@@ -82,11 +84,11 @@ def _examples(
     corpus: Corpus,
     asked: list[tuple[str, str, str, bool, Callable[[str], bool], Callable[[str], str]]],
     dataset: str,
-    embed: Callable[[list[str]], np.ndarray] | None,
+    embedder: NamedEmbedder | None,
 ) -> list[Example]:
     """(question, story, group, answerable, is it right?, its ranking key) to examples, with the
     features index.features gives."""
-    vectors = embed([q for q, *_ in asked]) if embed is not None else None
+    vectors = embedder.embed([q for q, *_ in asked]) if embedder is not None else None
     out: list[Example] = []
     for n, (question, story, group, answerable, right, key) in enumerate(asked):
         if story not in corpus.story_passages:
@@ -98,10 +100,10 @@ def _examples(
     return out
 
 
-def wikiqa(embed: Callable[[list[str]], np.ndarray] | None) -> tuple[list[Example], dict[str, int]]:
+def wikiqa(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]:
     docs, questions = parse_wikiqa(WIKIQA_TRAIN.read_text(encoding="utf-8"))
     safe = {d: re.sub(r"[^A-Za-z0-9_-]", "_", d) for d in docs}
-    corpus = _corpus({f"{safe[d.id]}.txt": d.story_text() for d in docs.values()})
+    corpus = _corpus({f"{safe[d.id]}.txt": d.story_text() for d in docs.values()}, embedder)
 
     def asked(q_doc: WikiDoc, gold: frozenset[str]) -> tuple[Callable[[str], bool], Callable[[str], str]]:
         return (lambda t: _closest(t, q_doc) in gold), (lambda t: _closest(t, q_doc))
@@ -110,7 +112,7 @@ def wikiqa(embed: Callable[[list[str]], np.ndarray] | None) -> tuple[list[Exampl
     for q in questions:
         right, key = asked(docs[q.doc], q.gold)
         items.append((q.question, safe[q.doc], "wikiqa:" + q.doc, bool(q.gold), right, key))
-    examples = _examples(corpus, items, "wikiqa", embed)
+    examples = _examples(corpus, items, "wikiqa", embedder)
     counts = {"documents": len(docs), "questions": len(questions), "answerable": sum(bool(q.gold) for q in questions)}
     return examples, counts
 
@@ -119,16 +121,16 @@ def _holds_any(gold: list[str]) -> Callable[[str], bool]:
     return lambda text: any(g in _norm(text) for g in gold)
 
 
-def squad(embed: Callable[[list[str]], np.ndarray] | None) -> tuple[list[Example], dict[str, int]]:
+def squad(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]:
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted(SQUAD_STORIES.glob("*.txt"))}
-    corpus = _corpus(files)
+    corpus = _corpus(files, embedder)
     qa = [json.loads(line) for line in SQUAD_QA.read_text(encoding="utf-8").splitlines() if line.strip()]
     items = []
     for d in qa:
         gold = [_norm(g) for g in d.get("gold", [])]
         right = _holds_any(gold)
         items.append((d["q"], d["story"], "squad:" + d["story"], "gold" in d, right, _norm))
-    examples = _examples(corpus, items, "squad", embed)
+    examples = _examples(corpus, items, "squad", embedder)
     counts = {"articles": len(files), "questions": len(qa), "answerable": sum("gold" in d for d in qa)}
     return examples, counts
 
@@ -349,15 +351,6 @@ def fit_mode(examples: list[Example], names: tuple[str, ...]) -> dict[str, objec
     }
 
 
-def _embedder() -> Callable[[list[str]], np.ndarray] | None:
-    try:
-        from index.embed import Embedder  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        return None
-    model = Embedder.load()
-    return lambda texts: np.asarray(model.embed(texts))
-
-
 def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
@@ -368,7 +361,7 @@ def main(argv: list[str]) -> int:
 
     modes: dict[str, dict[str, object]] = {}
     fitted_on: dict[str, object] = {}
-    embed = None if args.lexical_only else _embedder()
+    embed = None if args.lexical_only else load_embedder(default_threads())
     plans = [("lexical", LEXICAL, None)] + ([("semantic", LEXICAL + SEMANTIC, embed)] if embed else [])
     for mode, names, embedder in plans:
         start = time.perf_counter()
