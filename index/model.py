@@ -5,8 +5,10 @@ weights name the features of index/features.py. There are two weight sets: "lexi
 sentence embedder is on, and "semantic", which also weighs the embedding features.
 
 The confidence is the chance that the best-scored sentence answers the question: a logistic curve
-(Platt scaling) over that sentence's score, its margin to the runner-up and its own features (a
-question whose rare words the story lacks scores low whatever the ranking), fitted out of fold.
+(Platt scaling) over that sentence's share of the candidates' softmax (the ranker's own chance that
+it is the one, whatever the number of candidates), its margin to the runner-up, the number of
+candidates, and its own features (a question whose rare words the story lacks scores low whatever the
+ranking), fitted out of fold.
 """
 
 from __future__ import annotations
@@ -25,6 +27,17 @@ FORMAT = "storybot-answer-model"
 VERSION = 1
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
 MODES = ("lexical", "semantic")
+# what the confidence weighs besides the best candidate's features, in this order
+CONFIDENCE_INPUTS = ("share", "margin", "candidates")
+
+
+def confidence_inputs(scores: np.ndarray) -> np.ndarray:
+    """The best score's softmax share among all, its margin to the runner-up (0 alone), and the log of
+    the candidate count. Shared with tools/fit_answer.py, so fitting and serving agree."""
+    top = float(scores.max())
+    share = 1.0 / float(np.exp(scores - top).sum())
+    margin = top - float(np.partition(scores, -2)[-2]) if len(scores) > 1 else 0.0
+    return np.array([share, margin, np.log(len(scores))])
 
 
 class AnswerModelError(Exception):
@@ -37,7 +50,8 @@ class Ranker:
 
     weights: np.ndarray  # one per FEATURES column; 0 for a feature this set does not use
     bias: float
-    calibration: tuple[float, float, float]  # the confidence per unit of score, per unit of margin, intercept
+    calibration: np.ndarray  # the confidence per unit of each of CONFIDENCE_INPUTS
+    calibration_bias: float
     feature_calibration: np.ndarray  # ... and per unit of each of the best candidate's features
     min_confidence: float  # answered at or above this (chosen out of fold for accuracy)
     maybe_confidence: float  # from here up to min_confidence: "the story may not say", with the nearest sentence
@@ -51,10 +65,8 @@ class Ranker:
         if len(scores) == 0:
             return 0.0
         top = int(np.argmax(scores))
-        best = float(scores[top])
-        margin = best - float(np.partition(scores, -2)[-2]) if len(scores) > 1 else 0.0
-        a, m, b = self.calibration
-        z = a * best + m * margin + b + float(matrix[top] @ self.feature_calibration)
+        z = float(confidence_inputs(scores) @ self.calibration) + self.calibration_bias
+        z += float(matrix[top] @ self.feature_calibration)
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
 
@@ -94,7 +106,7 @@ def _ranker(raw: object, mode: str) -> Ranker:
     cal = raw.get("confidence")
     if not isinstance(cal, dict):
         raise AnswerModelError(f"modes.{mode}.confidence is not an object")
-    calibration = tuple(_number(cal.get(k), f"modes.{mode}.confidence.{k}") for k in ("score", "margin", "bias"))
+    calibration = np.array([_number(cal.get(k), f"modes.{mode}.confidence.{k}") for k in CONFIDENCE_INPUTS])
     feature_calibration = _feature_weights(cal.get("weights"), f"modes.{mode}.confidence.weights")
     low = _number(raw.get("maybe_confidence"), f"modes.{mode}.maybe_confidence")
     high = _number(raw.get("min_confidence"), f"modes.{mode}.min_confidence")
@@ -103,7 +115,8 @@ def _ranker(raw: object, mode: str) -> Ranker:
     return Ranker(
         vector,
         _number(raw.get("bias"), f"modes.{mode}.bias"),
-        (calibration[0], calibration[1], calibration[2]),
+        calibration,
+        _number(cal.get("bias"), f"modes.{mode}.confidence.bias"),
         feature_calibration,
         high,
         low,

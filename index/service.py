@@ -52,7 +52,10 @@ class UnknownStoryError(KeyError):
 
 
 class AnswerService:
-    """One loaded index behind a small API. A reload swaps in a new index whole or not at all."""
+    """One loaded index behind a small API. A reload swaps in a new index whole or not at all.
+
+    `min_confidence` (None: the answer model's default) and `semantic` come from the shell's settings;
+    `semantic` is off unless asked for, so that a bare service never loads the embedding model."""
 
     def __init__(
         self, index_path: Path, stories_dir: Path, *, min_confidence: float | None = None, semantic: bool = False

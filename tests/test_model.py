@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from index.features import FEATURES, LEXICAL, SEMANTIC
-from index.model import MODEL_PATH, AnswerModelError, load, parse
+from index.model import MODEL_PATH, AnswerModelError, confidence_inputs, load, parse
 
 
 @pytest.fixture(scope="module")
@@ -47,16 +47,22 @@ def test_scores_are_the_weighted_sum_of_the_named_features(shipped: dict[str, ob
     assert ranker.score(row)[0] == pytest.approx(weights["held"] + ranker.bias)
 
 
-def test_confidence_rises_with_the_best_score_and_is_a_probability(shipped: dict[str, object]) -> None:
+def test_confidence_is_the_logistic_of_the_best_candidates_share_margin_count_and_features(
+    shipped: dict[str, object],
+) -> None:
     ranker = parse(shipped).lexical
-    matrix = np.zeros((2, len(FEATURES)))
-    low = ranker.confidence(np.array([0.0, -1.0]), matrix)
-    high = ranker.confidence(np.array([0.0, -1.0]) + 5.0 / max(abs(ranker.calibration[0]), 1e-3), matrix)
-    assert 0.0 <= min(low, high) <= max(low, high) <= 1.0
+    matrix = np.zeros((3, len(FEATURES)))
+    matrix[1, FEATURES.index("held")] = 0.5
+    scores = np.array([0.0, 2.0, -1.0])
+    inputs = confidence_inputs(scores)
+    assert inputs[0] == pytest.approx(np.exp(2.0) / np.exp(scores).sum())  # the best one's softmax share
+    assert inputs[1] == pytest.approx(2.0)  # its margin to the runner-up
+    assert inputs[2] == pytest.approx(np.log(3))
+    z = inputs @ ranker.calibration + ranker.calibration_bias + matrix[1] @ ranker.feature_calibration
+    assert ranker.confidence(scores, matrix) == pytest.approx(1 / (1 + np.exp(-z)))
+    assert 0.0 <= ranker.confidence(scores, matrix) <= 1.0
     assert ranker.confidence(np.zeros(0), np.zeros((0, len(FEATURES)))) == 0.0
-    # a bigger margin to the runner-up changes the confidence in the direction its fitted weight says
-    wide = ranker.confidence(np.array([0.0, -3.0]), matrix)
-    assert (wide - low) * ranker.calibration[1] >= 0
+    assert confidence_inputs(np.array([1.5]))[1] == 0.0  # alone: no margin
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,8 @@ Data, read from ../shared at fit time and never copied into the project:
 - WikiQA train (Yang, Yih and Meek, EMNLP 2015): each document becomes one story exactly as the shared
   scorer writes it; a candidate is right when it is (by word overlap) a sentence labelled 1.
 - the 16 SQuAD 2.0 development articles in ../shared/eval/squad2 (Rajpurkar, Jia and Liang, ACL 2018,
-  CC BY-SA 4.0); a candidate is right when it holds a gold answer text.
+  CC BY-SA 4.0); a candidate is right when it holds a gold answer text. Each question is asked twice:
+  of its article, and of the whole index (then the sentence must also be from its article).
 
 Every feature comes from index.features.featurize, the function that serves answers. The candidates'
 scores come from a logistic regression (scikit-learn, only here); the confidence from a second one,
@@ -41,7 +42,7 @@ from index.corpus import Corpus  # noqa: E402
 from index.embed import default_threads  # noqa: E402
 from index.evaluate import WikiDoc, _closest, parse_wikiqa  # noqa: E402
 from index.features import FEATURES, LEXICAL, SEMANTIC, featurize  # noqa: E402
-from index.model import FORMAT, MODEL_PATH, VERSION, parse  # noqa: E402
+from index.model import CONFIDENCE_INPUTS, FORMAT, MODEL_PATH, VERSION, confidence_inputs, parse  # noqa: E402
 from index.question import parse as parse_question  # noqa: E402
 from index.service import NamedEmbedder, load_embedder  # noqa: E402
 
@@ -82,20 +83,21 @@ def _corpus(files: dict[str, str], embedder: NamedEmbedder | None) -> Corpus:
 
 def _examples(
     corpus: Corpus,
-    asked: list[tuple[str, str, str, bool, Callable[[str], bool], Callable[[str], str]]],
+    asked: list[tuple[str, str | None, str, bool, Callable[[str, str], bool], Callable[[str], str]]],
     dataset: str,
     embedder: NamedEmbedder | None,
 ) -> list[Example]:
-    """(question, story, group, answerable, is it right?, its ranking key) to examples, with the
-    features index.features gives."""
+    """(question, story or None for the whole index, group, answerable, is a candidate (its story, its
+    text) right?, its ranking key) to examples, with the features index.features gives."""
     vectors = embedder.embed([q for q, *_ in asked]) if embedder is not None else None
     out: list[Example] = []
     for n, (question, story, group, answerable, right, key) in enumerate(asked):
-        if story not in corpus.story_passages:
+        if story is not None and story not in corpus.story_passages:
             continue  # the build skipped the document (nothing in it looked like story text)
         found = featurize(corpus, parse_question(question), story, K, None if vectors is None else vectors[n])
         texts = [corpus.passages[p].sentences[i].text for p, i in found.sentences]
-        labels = np.asarray([right(t) for t in texts], dtype=bool)
+        stories = [corpus.passages[p].story_id for p, _ in found.sentences]
+        labels = np.asarray([right(s, t) for s, t in zip(stories, texts, strict=True)], dtype=bool)
         out.append(Example(dataset, group, answerable, found.matrix, labels, [key(t) for t in texts]))
     return out
 
@@ -105,8 +107,8 @@ def wikiqa(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int
     safe = {d: re.sub(r"[^A-Za-z0-9_-]", "_", d) for d in docs}
     corpus = _corpus({f"{safe[d.id]}.txt": d.story_text() for d in docs.values()}, embedder)
 
-    def asked(q_doc: WikiDoc, gold: frozenset[str]) -> tuple[Callable[[str], bool], Callable[[str], str]]:
-        return (lambda t: _closest(t, q_doc) in gold), (lambda t: _closest(t, q_doc))
+    def asked(q_doc: WikiDoc, gold: frozenset[str]) -> tuple[Callable[[str, str], bool], Callable[[str], str]]:
+        return (lambda _, t: _closest(t, q_doc) in gold), (lambda t: _closest(t, q_doc))
 
     items = []
     for q in questions:
@@ -117,20 +119,23 @@ def wikiqa(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int
     return examples, counts
 
 
-def _holds_any(gold: list[str]) -> Callable[[str], bool]:
-    return lambda text: any(g in _norm(text) for g in gold)
+def _holds_any(story: str, gold: list[str]) -> Callable[[str, str], bool]:
+    return lambda in_story, text: in_story == story and any(g in _norm(text) for g in gold)
 
 
 def squad(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]:
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted(SQUAD_STORIES.glob("*.txt"))}
     corpus = _corpus(files, embedder)
     qa = [json.loads(line) for line in SQUAD_QA.read_text(encoding="utf-8").splitlines() if line.strip()]
-    items = []
+    items: list[tuple[str, str | None, str, bool, Callable[[str, str], bool], Callable[[str], str]]] = []
     for d in qa:
-        gold = [_norm(g) for g in d.get("gold", [])]
-        right = _holds_any(gold)
+        right = _holds_any(d["story"], [_norm(g) for g in d.get("gold", [])])
         items.append((d["q"], d["story"], "squad:" + d["story"], "gold" in d, right, _norm))
     examples = _examples(corpus, items, "squad", embedder)
+    # the same questions asked of the whole index, as the bot asks by default: the right sentence must
+    # also come from the right article (this is what teaches story_share its weight)
+    unscoped = [(q, None, group, answerable, right, key) for q, _, group, answerable, right, key in items]
+    examples += _examples(corpus, unscoped, "squad_unscoped", embedder)
     counts = {"articles": len(files), "questions": len(qa), "answerable": sum("gold" in d for d in qa)}
     return examples, counts
 
@@ -183,16 +188,15 @@ def fit_ranker(examples: list[Example], columns: list[int], l2: float = 1.0) -> 
 
 
 def top_of(e: Example, ranker: Linear, columns: list[int]) -> tuple[np.ndarray, bool, list[str]]:
-    """What the confidence is fitted on for the best candidate (its score, its margin to the runner-up,
-    its features), whether it is right, and the ranking."""
+    """What the confidence is fitted on for the best candidate (index.model.confidence_inputs: its share
+    of the candidates' softmax, its margin to the runner-up, the candidate count, its features), whether
+    it is right, and the ranking."""
     if not len(e.labels):
-        return np.zeros(2 + len(columns)), False, []
+        return np.zeros(len(CONFIDENCE_INPUTS) + len(columns)), False, []
     scores = ranker(e.matrix[:, columns])
     order = np.lexsort((np.arange(len(scores)), -scores))
-    best = float(scores[order[0]])
-    margin = best - float(scores[order[1]]) if len(order) > 1 else 0.0
     ranking = list(dict.fromkeys(e.keys[i] for i in order.tolist()))
-    inputs = np.concatenate(([best, margin], e.matrix[order[0], columns]))
+    inputs = np.concatenate((confidence_inputs(scores), e.matrix[order[0], columns]))
     return inputs, bool(e.labels[order[0]]), ranking
 
 
@@ -275,7 +279,7 @@ def ece(pairs: list[tuple[float, bool]]) -> tuple[float, list[dict[str, float]]]
 def figures(outcomes: list[Outcome], threshold: float) -> dict[str, object]:
     """The shared scorers' figures on out-of-fold outcomes, answering at `threshold`."""
     out: dict[str, object] = {}
-    for dataset in ("wikiqa", "squad"):
+    for dataset in ("wikiqa", "squad", "squad_unscoped"):
         mine = [o for o in outcomes if o.dataset == dataset]
         if not mine:
             continue
@@ -304,10 +308,10 @@ def figures(outcomes: list[Outcome], threshold: float) -> dict[str, object]:
 
 def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
     """min_confidence: best accuracy out of fold, over both data sets (each weighing the same).
-    maybe_confidence: the lowest bound at which the top sentence, below min_confidence, is still
-    right at least MAYBE_PRECISION of the time."""
+    maybe_confidence: the lowest bound at which the top sentences between it and min_confidence are
+    still right at least MAYBE_PRECISION of the time."""
     grid = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
-    sets = {o.dataset for o in outcomes}
+    sets = {o.dataset for o in outcomes} - {"squad_unscoped"}  # the shared scorers ask scoped
 
     def accuracy(t: float) -> float:
         total = 0.0
@@ -319,11 +323,10 @@ def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
 
     best = max(grid, key=lambda t: (accuracy(t), -abs(t - 0.5)))
     low = best
-    for t in reversed([g for g in grid if g < best]):
+    for t in [g for g in grid if g < best]:  # the lowest bound whose band is right often enough
         band = [o for o in outcomes if t <= o.confidence < best]
         if band and sum(o.top_right for o in band) / len(band) >= MAYBE_PRECISION:
             low = t
-        else:
             break
     return best, low
 
@@ -340,10 +343,11 @@ def fit_mode(examples: list[Example], names: tuple[str, ...]) -> dict[str, objec
         "weights": {n: round(float(w), 6) for n, w in zip(names, ranker.weights, strict=True)},
         "bias": round(ranker.bias, 6),
         "confidence": {
-            "score": round(float(cal.weights[0]), 6),
-            "margin": round(float(cal.weights[1]), 6),
+            **{n: round(float(w), 6) for n, w in zip(CONFIDENCE_INPUTS, cal.weights, strict=False)},
             "bias": round(cal.bias, 6),
-            "weights": {n: round(float(w), 6) for n, w in zip(names, cal.weights[2:], strict=True)},
+            "weights": {
+                n: round(float(w), 6) for n, w in zip(names, cal.weights[len(CONFIDENCE_INPUTS) :], strict=True)
+            },
         },
         "min_confidence": threshold,
         "maybe_confidence": low,
@@ -374,10 +378,12 @@ def main(argv: list[str]) -> int:
             "wikiqa": {"file": "WikiQA-train.tsv (Yang, Yih and Meek, EMNLP 2015)", **wiki_counts},
             "squad2": {
                 "files": "squad2/stories/*.txt, squad2/squad2-dev.jsonl: 16 SQuAD 2.0 development articles "
-                "(Rajpurkar, Jia and Liang, ACL 2018), CC BY-SA 4.0",
+                "(Rajpurkar, Jia and Liang, ACL 2018), CC BY-SA 4.0; each question asked of its article and "
+                "of the whole index",
                 **sq_counts,
             },
-            "candidates_per_question": f"the sentences of BM25's best passages for k={K}",
+            "candidates_per_question": f"the sentences of BM25's best passages for k={K}"
+            + (", and those nearest by embedding" if mode == "semantic" else ""),
             "folds": f"{FOLDS} by document/article (GroupKFold); calibration inside each on {INNER_FOLDS} inner folds",
         }
     model = {
