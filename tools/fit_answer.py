@@ -382,8 +382,8 @@ def main(argv: list[str]) -> int:
                 "of the whole index",
                 **sq_counts,
             },
-            "candidates_per_question": f"the sentences of BM25's best passages for k={K}"
-            + (", and those nearest by embedding" if mode == "semantic" else ""),
+            "candidates_per_question": f"the sentences of BM25's best passages for k={K}, and with embeddings "
+            "(semantic) those nearest the question",
             "folds": f"{FOLDS} by document/article (GroupKFold); calibration inside each on {INNER_FOLDS} inner folds",
         }
     model = {
