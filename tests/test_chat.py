@@ -34,6 +34,7 @@ def _marked(reply: str) -> str:
 
 
 def test_a_question_gets_the_sentence_and_citation(service: AnswerService) -> None:
+    service.min_confidence = 0.0  # answered whatever the fitted model's confidence
     [reply] = _chat(service, SUMMIT)
     assert UNSPECIFIED in reply.splitlines()[0]
     assert "¶1 (The Week, third-trump-kim-summit.txt)" in reply
@@ -208,8 +209,8 @@ def test_make_chat_answers_on_a_fresh_clone(tmp_path: Path) -> None:
     r = run("chat", stdin=SUMMIT + "\n", cwd=tmp_path, env={"STORYBOT_INDEX_PATH": str(index)})
     assert r.returncode == 0, r.stderr
     assert "built the index" in r.stderr
-    first = r.stdout.splitlines()[0]
-    assert UNSPECIFIED in first
+    # answered, or (below the fitted minimum confidence) offered as what the story may say: the sentence shows
+    assert UNSPECIFIED in " ".join(r.stdout.split())
     assert (
         "The U.S. and North Korea are holding 'behind-the-scenes talks' for a 3rd Trump-Kim summit, Seoul says, ¶1 "
         "(The Week, third-trump-kim-summit.txt)" in " ".join(r.stdout.split())

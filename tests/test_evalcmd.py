@@ -48,6 +48,13 @@ def _tsv(path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def lexical(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers by words alone: the figures below are compared with index.answer's own, asked lexically."""
+    monkeypatch.setenv("STORYBOT_SEMANTIC", "false")
+
+
+@pytest.mark.usefixtures("lexical")
 def test_eval_scores_a_qa_file_against_a_stories_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stories = tmp_path / "stories"
     stories.mkdir()
@@ -86,6 +93,7 @@ def test_eval_lists_misses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert out[4].split()[3] == "0.000"
 
 
+@pytest.mark.usefixtures("lexical")
 def test_eval_scores_a_wikiqa_tsv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(_tsv(tmp_path / "tiny.tsv"))]) == 0
     out = capsys.readouterr().out.strip().splitlines()
@@ -97,6 +105,16 @@ def test_eval_scores_a_wikiqa_tsv(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (mrr, p1) == (1.0, 1.0)
     assert out[1].startswith("confidence: expected calibration error ")
     assert sum(int(line.split()[1]) for line in out[3:]) == 3  # every question in one bin of the table
+
+
+def test_eval_with_the_embedding_model_scores_the_same_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORYBOT_SEMANTIC", "true")
+    assert main(["eval", str(_tsv(tmp_path / "tiny.tsv")), "--quiet"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"WikiQA tiny: 2 answerable of 3; MRR \S+ P@1 \S+; triggering P \S+ R \S+ F1 \S+", out[0])
+    assert re.fullmatch(r"confidence: expected calibration error \d\.\d{3} \(10 bins\)", out[1])
 
 
 def test_eval_bad_files_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
