@@ -175,7 +175,10 @@ def strip_weights(graph_path: Path, weights: dict[str, np.ndarray]) -> dict[str,
             entry = initializer.external_data.add()
             entry.key, entry.value = field, text
     used = {source["key"] for source in mapping.values()}
-    unused = sorted(key for key in weights if key not in used and not key.startswith("pooler."))
+    # the pooler is not part of sentence-transformers' pipeline; position ids are computed, not read
+    unused = sorted(
+        key for key in weights if key not in used and key.split(".")[0] != "pooler" and "position_ids" not in key
+    )
     if unused:
         sys.exit(f"safetensors tensors the graph does not use (the export lost a layer?): {unused}")
     onnx.save(model, str(graph_path))
@@ -224,8 +227,9 @@ def main() -> None:
         mapping = strip_weights(graph, weights)
         embed_module.MODELS.mkdir(exist_ok=True)
         embed_module.GRAPH.write_bytes(graph.read_bytes())
+        lines = ",\n".join(f"  {json.dumps(name)}: {json.dumps(source)}" for name, source in mapping.items())
         embed_module.WEIGHT_MAP.write_text(
-            json.dumps({"graph": embed_module.GRAPH.name, "initializers": mapping}, indent=1) + "\n", encoding="utf-8"
+            f'{{"graph": "{embed_module.GRAPH.name}", "initializers": {{\n{lines}\n}}}}\n', encoding="utf-8"
         )
         transposed = sum(1 for source in mapping.values() if source["transpose"])
         print(
