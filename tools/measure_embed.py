@@ -2,6 +2,7 @@
 
     .venv/bin/python tools/measure_embed.py                 # one intra-op thread
     .venv/bin/python tools/measure_embed.py --threads 2
+    .venv/bin/python tools/measure_embed.py --quantized     # the 8-bit graph
 
 Questions and sentences are WikiQA dev's, from ../shared (read, never copied). Batches are timed twice: as
 Embedder.embed makes them (sorted by token length) and unsorted (64 texts at a time in their own order, each
@@ -56,13 +57,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--sentences", type=int, default=1000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--quantized", action="store_true")
     args = parser.parse_args()
     questions, sentences = wikiqa()
     sentences = sentences[: args.sentences]
     print(f"before loading: {memory()}")
     start = time.perf_counter()
-    embedder = Embedder.load(threads=args.threads)
-    print(f"load: {time.perf_counter() - start:.2f} s; {memory()}")
+    embedder = Embedder.load(threads=args.threads, quantized=args.quantized)
+    print(f"{embedder.version} load: {time.perf_counter() - start:.2f} s; {memory()}")
 
     for question in questions[:20]:
         embedder.embed_one(question)
