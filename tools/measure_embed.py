@@ -43,13 +43,15 @@ def wikiqa() -> tuple[list[str], list[str]]:
     return list(questions), list(sentences)
 
 
-def best_rate(run: object, count: int, repeats: int) -> float:
-    rates = []
+def best_rates(run: object, count: int, repeats: int) -> str:
+    """Wall-clock and CPU rates, best of `repeats`: on a shared machine, CPU time is the work itself."""
+    wall, cpu = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         run()  # type: ignore[operator]
-        rates.append(count / (time.perf_counter() - start))
-    return max(rates)
+        wall.append(count / (time.perf_counter() - start))
+        cpu.append(count / (time.process_time() - start_cpu))
+    return f"{max(wall):.0f}/s ({max(cpu):.0f}/s of CPU time)"
 
 
 def main() -> None:
@@ -68,28 +70,29 @@ def main() -> None:
 
     for question in questions[:20]:
         embedder.embed_one(question)
-    timings = []
+    timings, cpu = [], []
     for question in questions[:300]:
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         embedder.embed_one(question)
         timings.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
     timings.sort()
     print(
         f"one question ({len(timings)} WikiQA dev questions): median {statistics.median(timings) * 1000:.2f} ms,"
         f" fastest {timings[0] * 1000:.2f} ms, 90th percentile {timings[int(len(timings) * 0.9)] * 1000:.2f} ms;"
-        f" {memory()}"
+        f" median CPU time {statistics.median(cpu) * 1000:.2f} ms; {memory()}"
     )
 
     def unsorted() -> None:
         for start in range(0, len(sentences), 64):
             embedder.embed(sentences[start : start + 64], batch_size=64)
 
-    sorted_rate = best_rate(lambda: embedder.embed(sentences, batch_size=64), len(sentences), args.repeats)
-    unsorted_rate = best_rate(unsorted, len(sentences), args.repeats)
+    sorted_rate = best_rates(lambda: embedder.embed(sentences, batch_size=64), len(sentences), args.repeats)
+    unsorted_rate = best_rates(unsorted, len(sentences), args.repeats)
     tokens = [len(encoding.ids) for encoding in embedder.tokenizer.encode_batch(sentences)]
     print(
         f"{len(sentences)} WikiQA dev sentences (mean {statistics.mean(tokens):.0f} tokens, longest {max(tokens)}),"
-        f" batch 64, best of {args.repeats}: sorted {sorted_rate:.0f}/s, unsorted {unsorted_rate:.0f}/s; {memory()}"
+        f" batch 64, best of {args.repeats}: sorted {sorted_rate}, unsorted {unsorted_rate}; {memory()}"
     )
 
 
