@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -278,11 +277,3 @@ class Embedder:
         """The unit-length 384-dimensional float32 vector of one text."""
         row: np.ndarray = self.embed([text])[0]
         return row
-
-
-def default_threads() -> int:
-    """A sensible pool for batch work (an index build): every core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)

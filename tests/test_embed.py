@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -117,6 +118,14 @@ def test_a_batch_of_mixed_lengths_equals_one_by_one(embedder: Embedder) -> None:
     together = embedder.embed(texts)
     alone = np.stack([embedder.embed_one(text) for text in texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_threads_may_share_one_embedder(embedder: Embedder) -> None:
+    texts = [f"{text} ({i})" for i in range(8) for text in TEXTS[:6]]
+    alone = embedder.embed(texts, batch_size=4)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rows = list(pool.map(embedder.embed_one, texts))
+    np.testing.assert_allclose(np.stack(rows), alone, atol=1e-5)
 
 
 def test_duplicates_and_empty_input(embedder: Embedder) -> None:
