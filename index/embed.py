@@ -191,7 +191,7 @@ def _tokenizer(tokenizer_json: bytes) -> Tokenizer:
 
     try:
         tokenizer = Tokenizer.from_str(tokenizer_json.decode("utf-8"))
-    except (UnicodeDecodeError, Exception) as error:  # tokenizers raises plain Exception on a bad file
+    except Exception as error:  # tokenizers raises plain Exception on a bad file, UnicodeDecodeError on bad bytes
         raise EmbedderError(f"the sentence-embedding tokenizer cannot be read: {_one_line(error)}") from error
     tokenizer.no_padding()  # each batch is padded to its own longest text, below
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
@@ -209,7 +209,7 @@ def _session(graph: Path, weights: dict[str, np.ndarray], threads: int) -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # The arena keeps the largest batch's buffers for the life of the process; without it they are returned.
+    # The arena would keep the largest batch's buffers for the life of the process; without it they are freed.
     options.enable_cpu_mem_arena = False
     # Idle pool threads would otherwise spin between batches, taking a core from the bot on a small machine.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -233,9 +233,9 @@ class Embedder:
 
     @classmethod
     def load(cls, threads: int | None = None, model_zip: Path | None = None, quantized: bool = False) -> Embedder:
-        """`threads` (default 1) is ONNX Runtime's intra-op pool: one question gains little from more, a batch
-        of thousands (an index build) does. `model_zip` defaults to the installed package's. `quantized` loads
-        the 8-bit graph (`MODEL_VERSION_INT8`): faster per question, close to but not equal to fp32."""
+        """`threads` (default 1) is ONNX Runtime's intra-op pool: more can only speed up batches (an index
+        build), and only on cores that are otherwise idle. `model_zip` defaults to the installed package's.
+        `quantized` loads the 8-bit graph (`MODEL_VERSION_INT8`): faster per question, close to fp32, not equal."""
         if threads is not None and threads < 1:
             raise EmbedderError(f"threads must be at least 1, not {threads}")
         tokenizer_json, safetensors_file = _read_model_zip(model_zip or model_zip_path())
