@@ -187,7 +187,10 @@ def _weights(safetensors_file: bytearray, weight_map: Path) -> dict[str, np.ndar
 
 
 def _tokenizer(tokenizer_json: bytes) -> Tokenizer:
-    from tokenizers import Tokenizer
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as error:
+        raise EmbedderError(f"tokenizers is not installed ({_one_line(error)}): pip install -e .") from error
 
     try:
         tokenizer = Tokenizer.from_str(tokenizer_json.decode("utf-8"))
