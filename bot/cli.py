@@ -175,10 +175,9 @@ def cmd_index(args: argparse.Namespace) -> int:
 
 def _batch_embedder(semantic: bool) -> NamedEmbedder | None:
     """The sentence-embedding model for an index build (every core), or None with STORYBOT_SEMANTIC=false."""
-    from index.embed import default_threads
     from index.service import load_embedder
 
-    return load_embedder(default_threads()) if semantic else None
+    return load_embedder(batch=True) if semantic else None
 
 
 def _progress_bar(min_files: int = 20) -> Callable[[int, int], None]:

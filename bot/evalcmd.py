@@ -120,9 +120,8 @@ def _corpus(folder: Path, semantic: bool) -> tuple[Corpus, Callable[[str], np.nd
     """The stories in memory, with their sentence embeddings and a question embedder when semantic."""
     from index.build import build
     from index.corpus import Corpus
-    from index.embed import default_threads
     from index.service import load_embedder
 
-    embedder = load_embedder(default_threads()) if semantic else None
+    embedder = load_embedder(batch=True) if semantic else None
     index, _ = build(folder, embedder=embedder)
     return Corpus(index), (embedder.model.embed_one if embedder else None)

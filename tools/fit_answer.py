@@ -39,7 +39,6 @@ sys.path.insert(0, str(ROOT))
 
 from index.build import build  # noqa: E402
 from index.corpus import Corpus  # noqa: E402
-from index.embed import default_threads  # noqa: E402
 from index.evaluate import WikiDoc, _closest, parse_wikiqa  # noqa: E402
 from index.features import FEATURES, LEXICAL, SEMANTIC, featurize  # noqa: E402
 from index.model import CONFIDENCE_INPUTS, FORMAT, MODEL_PATH, VERSION, confidence_inputs, parse  # noqa: E402
@@ -365,7 +364,7 @@ def main(argv: list[str]) -> int:
 
     modes: dict[str, dict[str, object]] = {}
     fitted_on: dict[str, object] = {}
-    embed = None if args.lexical_only else load_embedder(default_threads())
+    embed = None if args.lexical_only else load_embedder(batch=True)
     plans = [("lexical", LEXICAL, None)] + ([("semantic", LEXICAL + SEMANTIC, embed)] if embed else [])
     for mode, names, embedder in plans:
         start = time.perf_counter()
