@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: install index chat bot test lint soak bench eval clean
+.PHONY: install index chat bot test lint soak bench eval fit clean
 
 $(STAMP): pyproject.toml
 	@test -n "$(PY)" || { echo "storybot needs Python 3.11 or newer on PATH"; exit 2; }
@@ -45,6 +45,12 @@ bench: install
 
 eval: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHON="$(CURDIR)/$(BIN)/python" ../shared/eval/run-dev-evals
+
+# Refit index/answer_model.json on WikiQA train and the SQuAD 2.0 articles in ../shared (a few minutes);
+# prints the out-of-fold figures. scikit-learn is installed for this only (the `fit` extra).
+fit: install
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[fit]'
+	$(BIN)/python tools/fit_answer.py
 
 clean:
 	rm -rf $(VENV) .storybot .pytest_cache .mypy_cache .ruff_cache

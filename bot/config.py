@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     )
     max_sends_per_second: float = Field(30, ge=0, validation_alias=_env("STORYBOT_MAX_SENDS_PER_SECOND"))
     user_questions_per_minute: int = Field(20, ge=0, validation_alias=_env("STORYBOT_USER_QUESTIONS_PER_MINUTE"))
+    # None: the answer model's own default, chosen when it was fitted
+    min_confidence: float | None = Field(None, ge=0, le=1, validation_alias=_env("STORYBOT_MIN_CONFIDENCE"))
+    semantic: bool = Field(True, validation_alias=_env("STORYBOT_SEMANTIC"))
     context_minutes: float = Field(30, ge=0, validation_alias=_env("STORYBOT_CONTEXT_MINUTES"))
 
     @property
@@ -64,6 +67,11 @@ class Settings(BaseSettings):
         if isinstance(value, int):
             return frozenset({value})
         return value
+
+    @field_validator("min_confidence", mode="before")
+    @classmethod
+    def _empty_is_default(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("log_level")
     @classmethod

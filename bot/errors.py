@@ -13,6 +13,8 @@ def user_message(exc: BaseException) -> str | None:
 
     from bot.config import SettingsError, describe_error
     from index.build import StoriesError
+    from index.embed import EmbedderError
+    from index.model import AnswerModelError
     from index.read import StoryFileError
     from index.service import UnknownStoryError
     from index.store import IndexFileError
@@ -20,7 +22,8 @@ def user_message(exc: BaseException) -> str | None:
 
     if isinstance(exc, ValidationError):
         return describe_error(exc)  # never the input: it may be the token
-    if isinstance(exc, IndexFileError | StoriesError | UsageError | UnknownStoryError | SettingsError):
+    fixable = (IndexFileError, StoriesError, UsageError, UnknownStoryError, SettingsError, AnswerModelError)
+    if isinstance(exc, (*fixable, EmbedderError)):
         return one_line(str(exc))
     if isinstance(exc, StoryFileError):
         return one_line(f"cannot add that story: {exc}")

@@ -7,12 +7,16 @@ the same key gets its old record back (renamed files included, under their new i
 
 from __future__ import annotations
 
+import base64
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 from index.analyze import ANALYZER, tokenize
 from index.clean import clean
@@ -27,6 +31,19 @@ RECORDS = "2026.12-1"
 
 # Called after each file with (files done, files in all, stories reused so far).
 OnFile = Callable[[int, int, int], None]
+
+
+class SentenceEmbedder(Protocol):
+    """What an index build needs of a sentence-embedding model (index/embed.py's Embedder)."""
+
+    @property
+    def version(self) -> str:
+        """The model's name, recorded in the index beside the vectors it made."""
+        ...
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit rows, one per text, float32."""
+        ...
 
 
 class StoriesError(Exception):
@@ -95,10 +112,11 @@ def build(
     on_file: OnFile | None = None,
     previous: IndexFile | None = None,
     analysis: str | None = None,
+    embedder: SentenceEmbedder | None = None,
 ) -> tuple[IndexFile, BuildReport]:
-    """Read, clean, split and tokenize every story in the folder, reusing the records of `previous`
-    for files whose bytes it already analysed under the same analysis key. Bad files are skipped
-    and reported."""
+    """Read, clean, split and tokenize every story in the folder, and embed its sentences when given an
+    embedder, reusing the records of `previous` for files whose bytes it already analysed under the
+    same analysis key (the embedder's version is part of it). Bad files are skipped and reported."""
     if stories_dir.exists() and not stories_dir.is_dir():
         raise StoriesError(f"stories folder {stories_dir} is a file, not a folder: point --stories at a folder")
     if not stories_dir.is_dir():
@@ -106,7 +124,9 @@ def build(
     files = story_files(stories_dir)
     if not files:
         raise StoriesError(f"no stories (.txt, .md, .html) in {stories_dir}: add one with `storybot add`")
-    key = analysis_key() if analysis is None else analysis
+    if analysis is None:
+        analysis = analysis_key(embedder=embedder.version) if embedder is not None else analysis_key()
+    key = analysis
     reusable = [r for r in previous.stories if r.analysis == key] if previous else []
     same_file = {(r.content_hash, r.path): r for r in reusable}
     same_bytes = {r.content_hash: r for r in reusable}
@@ -149,7 +169,31 @@ def build(
     if not records:
         raise StoriesError(f"no usable story in {stories_dir}: every file was skipped")
     built_at = datetime.now(UTC).isoformat(timespec="seconds")
-    return IndexFile(built_at=built_at, stories=records), report
+    if embedder is None:
+        return IndexFile(built_at=built_at, stories=records), report
+    records, dimensions = embed_records(records, embedder)
+    return IndexFile(built_at=built_at, embedder=embedder.version, dimensions=dimensions, stories=records), report
+
+
+def embed_records(records: list[StoryRecord], embedder: SentenceEmbedder) -> tuple[list[StoryRecord], int]:
+    """The sentences of every story not embedded yet (a story reused from the last build keeps its
+    vectors), embedded in one call (the embedder sorts them by length and batches them), stored per
+    story as base64 float16 rows."""
+    todo = [i for i, r in enumerate(records) if not r.embeddings]
+    texts = [t for i in todo for t in records[i].texts]
+    vectors = np.asarray(embedder.embed(texts), dtype=np.float32) if texts else np.zeros((0, 0), np.float32)
+    if texts and (vectors.ndim != 2 or vectors.shape[0] != len(texts)):
+        raise ValueError("the embedder returned the wrong number of rows")
+    out = list(records)
+    at = 0
+    for i in todo:
+        rows = vectors[at : at + len(records[i].texts)].astype("<f2")
+        at += len(records[i].texts)
+        out[i] = records[i].model_copy(update={"embeddings": base64.b64encode(rows.tobytes()).decode("ascii")})
+    if texts:
+        return out, int(vectors.shape[1])
+    width = len(base64.b64decode(records[0].embeddings)) // 2 // max(1, len(records[0].texts))
+    return out, width
 
 
 def build_and_save(
@@ -159,11 +203,13 @@ def build_and_save(
     *,
     reuse: bool = True,
     analysis: str | None = None,
+    embedder: SentenceEmbedder | None = None,
 ) -> BuildReport:
     """Build and write the index; with `reuse`, stories unchanged since the index there was built
     keep their records. An index that is missing, damaged or of another version just means a full
     build."""
-    index, report = build(stories_dir, on_file, previous_index(index_path) if reuse else None, analysis)
+    previous = previous_index(index_path) if reuse else None
+    index, report = build(stories_dir, on_file, previous, analysis, embedder)
     save(index, index_path)
     return report
 

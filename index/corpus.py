@@ -21,7 +21,7 @@ import numpy as np
 
 from index.analyze import tokenize
 from index.rank import PassageRanker, TokenTable, firsts
-from index.store import IndexFile, load
+from index.store import IndexFile, decode_embeddings, load
 from index.types import Citation, Passage, Sentence, StoryMeta
 
 SPLIT_BLOCK = 8192  # sentences whose terms are split into strings at a time while loading
@@ -161,7 +161,8 @@ class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
 class Corpus:
     """Every passage of every story, ranked by one BM25 so idf is taken over the whole index."""
 
-    def __init__(self, index: IndexFile) -> None:
+    def __init__(self, index: IndexFile, embeddings: bool = True) -> None:
+        """`embeddings=False` leaves the index's sentence embeddings unread (answers by words only)."""
         self.built_at = index.built_at
         self.stories: dict[str, StoryInfo] = {}
         self.title_terms: dict[str, frozenset[str]] = {}
@@ -188,6 +189,16 @@ class Corpus:
         columns = _Columns(index)
         self.passages: Sequence[Passage] = _Passages(columns, story_of, passage_ids)
         self.sentence_terms: Sequence[tuple[tuple[str, ...], ...]] = _SentenceTerms(columns)
+        # passage -> its first sentence's number in the index, with the sentence count at the end
+        self.passage_first_sentence: np.ndarray = np.asarray(columns.first, dtype=np.int64)
+        # one unit row per sentence, in index order, when the index was built with a sentence embedder:
+        # float32, so that a question's dot products run in BLAS (float16 has no fast path in numpy)
+        self.embedder = index.embedder if embeddings else ""
+        self.embeddings: np.ndarray | None = None
+        if self.embedder:
+            self.embeddings = np.concatenate(
+                [decode_embeddings(r.embeddings, index.dimensions) for r in index.stories]
+            ).astype(np.float32)
         self._count_terms(columns)
 
     def _count_terms(self, columns: _Columns) -> None:
@@ -210,9 +221,9 @@ class Corpus:
         self.avg_sentence_len = len(term) / max(1, count)
 
     @classmethod
-    def open(cls, path: Path) -> Corpus:
+    def open(cls, path: Path, embeddings: bool = True) -> Corpus:
         with _cycle_collector_paused():
-            return cls(load(path))
+            return cls(load(path), embeddings)
 
     def stories_hold(self, stories: Sequence[str], term: str) -> list[bool]:
         """Per story, is the term in its title or any of its passages? One binary search for them all,

@@ -8,6 +8,10 @@ Pure: files come in as text and answers come from a function, so the same code s
 - WikiQA (Yang, Yih and Meek, EMNLP 2015): each document is a story (title line, then its sentences as
   one paragraph), each question is asked of its own story; P@1 and MRR over the questions that have a
   correct sentence, answer-triggering precision, recall and F1 over all questions.
+
+Both reports also say how well the answers' confidence is calibrated: the expected calibration error
+over 10 equal-width bins (|mean confidence - share whose top sentence is right|, weighted by the bin's
+size; an unanswerable question's top sentence is never right), and the reliability table behind it.
 """
 
 from __future__ import annotations
@@ -23,6 +27,46 @@ from index.types import Answer
 
 class EvalFileError(Exception):
     """An evaluation file that cannot be read; the message is one line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Bin:
+    low: float
+    high: float
+    count: int
+    confidence: float  # mean confidence in the bin
+    right: float  # share of its questions whose top sentence is right
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    ece: float
+    bins: tuple[Bin, ...]  # the non-empty ones
+
+    def table(self) -> str:
+        """The reliability table: one line per non-empty bin."""
+        lines = ["confidence    questions  mean confidence  right"]
+        for b in self.bins:
+            lines.append(f"{b.low:.1f}-{b.high:.1f}  {b.count:>13}  {b.confidence:>15.3f}  {b.right:>5.3f}")
+        return "\n".join(lines)
+
+
+def calibration(pairs: Iterable[tuple[float, bool]], bins: int = 10) -> Calibration:
+    """(confidence, top sentence right) pairs to their expected calibration error and reliability table."""
+    filled: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+    for conf, right in pairs:
+        filled[min(max(int(conf * bins), 0), bins - 1)].append((conf, right))
+    total = sum(len(b) for b in filled)
+    rows: list[Bin] = []
+    error = 0.0
+    for n, inside in enumerate(filled):
+        if not inside:
+            continue
+        mean = sum(c for c, _ in inside) / len(inside)
+        share = sum(r for _, r in inside) / len(inside)
+        error += abs(mean - share) * len(inside)
+        rows.append(Bin(n / bins, (n + 1) / bins, len(inside), mean, share))
+    return Calibration(error / total if total else 0.0, tuple(rows))
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +90,7 @@ class QAReport:
     abstained_right: int
     unanswerable: int
     misses: tuple[Miss, ...] = field(default=())
+    calibration: Calibration = field(default_factory=lambda: calibration(()))
 
     def __str__(self) -> str:
         return (
@@ -85,20 +130,23 @@ def _norm(text: str) -> str:
 def score_qa(items: Iterable[QAItem], ask: Callable[[str], Answer]) -> QAReport:
     ok = answerable = abstained = unanswerable = 0
     misses: list[Miss] = []
+    pairs: list[tuple[float, bool]] = []
     for item in items:
         result = ask(item.question)
         top = result.best.sentence.text if result.best else ""
+        holds = not item.abstain and any(_norm(g) in _norm(top) for g in item.gold)
+        pairs.append((result.confidence, holds))
         if item.abstain:
             unanswerable += 1
             good = not result.answered
             abstained += good
         else:
             answerable += 1
-            good = result.answered and any(_norm(g) in _norm(top) for g in item.gold)
+            good = result.answered and holds
             ok += good
         if not good:
             misses.append(Miss(item.question, result.answered, top))
-    return QAReport(ok, answerable, abstained, unanswerable, tuple(misses))
+    return QAReport(ok, answerable, abstained, unanswerable, tuple(misses), calibration(pairs))
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +179,7 @@ class WikiReport:
     recall: float
     f1: float
     wrong_story: int = 0
+    calibration: Calibration = field(default_factory=lambda: calibration(()))
 
     def __str__(self) -> str:
         return (
@@ -184,6 +233,7 @@ def score_wikiqa(
     """Ask each question of its own document's story (k should be large, e.g. 40, for MRR)."""
     rr = p1 = 0.0
     answerable = total = triggered = correct_triggered = wrong_story = 0
+    pairs: list[tuple[float, bool]] = []
     for q in questions:
         total += 1
         doc = docs[q.doc]
@@ -200,6 +250,7 @@ def score_wikiqa(
             if sid not in ranked:
                 ranked.append(sid)
         top_ok = bool(ranked) and ranked[0] in q.gold
+        pairs.append((result.confidence, top_ok))
         if q.gold:
             answerable += 1
             p1 += top_ok
@@ -220,4 +271,5 @@ def score_wikiqa(
         recall,
         f1,
         wrong_story,
+        calibration(pairs),
     )

@@ -167,8 +167,9 @@ def answer(question: str, story: StoryInfo, what: str, lead: str = "") -> Answer
     elif what == BIO:
         line = _bio_sentence(question, meta.bio)
     if not line:
-        return Answer(question, False, ())
-    return Answer(question, True, (_hit(story, line, passage or line),))
+        return Answer(question, False, (), 0.0)
+    # the story's own line saying what was asked: no model weighs it, so nothing to doubt
+    return Answer(question, True, (_hit(story, line, passage or line),), 1.0)
 
 
 def _hit(story: StoryInfo, line: str, text: str) -> Hit:

@@ -1,19 +1,30 @@
-"""The answer service the CLI and the bot share: open (building if missing), ask, reload."""
+"""The answer service the CLI and the bot share: open (building if missing), ask, reload.
+
+With `semantic` on, the sentence-embedding model (index/embed.py) is loaded on first need: index builds
+embed every sentence, and each question is embedded once. Off, it is never loaded and answers go by
+words alone. An index built without embeddings is answered by words until it is rebuilt.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import threading
 from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from index import dialogue, meta
 from index.analyze import tokenize
 from index.answer import answer
 from index.corpus import Corpus, StoryInfo
 from index.question import cue, parse
+from index.store import IndexFileError
 from index.text import sentence_key
 from index.types import Answer, Hit, Sentence
 
@@ -23,6 +34,34 @@ MORE_DEPTH = 10  # hits a "More" page looks through: past the tenth, a passage r
 
 if TYPE_CHECKING:  # building (cleaning, splitting) is imported only when an index is built: a faster `ask`
     from index.build import BuildReport
+    from index.embed import Embedder
+
+
+@dataclass(frozen=True, eq=False)
+class NamedEmbedder:
+    """The embedding model with the name an index records beside the vectors it made."""
+
+    model: Embedder
+    version: str
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.model.embed(texts)
+
+
+def load_embedder(batch: bool = False) -> NamedEmbedder:
+    """The sentence-embedding model: one thread for questions, every core this process may use for batch
+    work such as an index build (which gains where cores are idle)."""
+    from index.embed import Embedder
+
+    model = Embedder.load(_cores() if batch else 1)
+    return NamedEmbedder(model, model.version)
+
+
+def _cores() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def shown_marks(hit: Hit) -> tuple[str, str]:
@@ -47,14 +86,51 @@ class Exchange:
 
 
 class AnswerService:
-    """One loaded index behind a small API. A reload swaps in a new index whole or not at all."""
+    """One loaded index behind a small API. A reload swaps in a new index whole or not at all.
 
-    def __init__(self, index_path: Path, stories_dir: Path) -> None:
+    `min_confidence` (None: the answer model's default) and `semantic` come from the shell's settings;
+    `semantic` is off unless asked for, so that a bare service never loads the embedding model."""
+
+    def __init__(
+        self, index_path: Path, stories_dir: Path, *, min_confidence: float | None = None, semantic: bool = False
+    ) -> None:
         self.index_path = index_path
         self.stories_dir = stories_dir
+        self.min_confidence = min_confidence  # None: the answer model's default
+        self.semantic = semantic
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
         self._authors: tuple[Corpus | None, frozenset[str]] = (None, frozenset())  # per loaded index
+        self._embedder: NamedEmbedder | None = None
+        self._embedder_lock = threading.Lock()
+        self._question_vector = lru_cache(maxsize=1024)(self._embed_question)
+
+    def embedder(self) -> NamedEmbedder | None:
+        """The embedding model when semantic answers are on, loaded once, on first need."""
+        if not self.semantic:
+            return None
+        with self._embedder_lock:
+            if self._embedder is None:
+                self._embedder = load_embedder()
+            return self._embedder
+
+    def _embed_question(self, question: str) -> np.ndarray:
+        embedder = self.embedder()
+        if embedder is None:  # pragma: no cover - only called with semantic answers on
+            raise RuntimeError("semantic answers are off")
+        return embedder.model.embed_one(question)
+
+    def _open_corpus(self) -> Corpus:
+        corpus = Corpus.open(self.index_path, embeddings=self.semantic)
+        if corpus.embedder:
+            from index.embed import MODEL_VERSION
+
+            if corpus.embedder != MODEL_VERSION:
+                raise IndexFileError(
+                    f"the index at {self.index_path} holds sentence embeddings of {corpus.embedder!r}, this storybot "
+                    f"uses {MODEL_VERSION!r}: rebuild it with `storybot index`"
+                )
+        return corpus
 
     def open(self, build_if_missing: bool = True) -> BuildReport | None:
         """Load the index, building it from the stories folder first when there is none."""
@@ -62,8 +138,8 @@ class AnswerService:
         if build_if_missing and not self.index_path.exists():
             from index.build import build_and_save
 
-            report = build_and_save(self.stories_dir, self.index_path)
-        self._corpus = Corpus.open(self.index_path)
+            report = build_and_save(self.stories_dir, self.index_path, embedder=self.embedder())
+        self._corpus = self._open_corpus()
         return report
 
     @property
@@ -83,7 +159,9 @@ class AnswerService:
 
     def ask(self, question: str, story: str | None = None, k: int = 3) -> Answer:
         try:
-            return answer(self.corpus, question, story, k)
+            corpus = self.corpus
+            embed = self._question_vector if self.semantic and corpus.embeddings is not None else None
+            return answer(corpus, question, story, k, min_confidence=self.min_confidence, embed=embed)
         except KeyError:
             raise UnknownStoryError(story) from None
 
@@ -162,10 +240,10 @@ class AnswerService:
         where = self._locate(previous) if previous and previous.passage_id else None
         if r.kind == dialogue.SPEAKER:
             found = self._speaker_near(where) if where else None
-            return Answer(r.question, found is not None, (found,) if found else ())
+            return self._by_rule(r.question, (found,) if found else ())
         if r.kind == dialogue.NEXT:
             after = self._sentence_hit(where[0], where[1] + 1) if where else None
-            return Answer(r.question, after is not None, (after,) if after else ())
+            return self._by_rule(r.question, (after,) if after else ())
         first = self.ask(r.understood, story, k)
         if first.answered or where is None or previous is None:
             return first
@@ -189,8 +267,24 @@ class AnswerService:
             )
             if holds:
                 rest = tuple(h for h in first.hits if h.sentence.text != hit.sentence.text)
-                return Answer(r.question, True, (hit, *rest)[:k])
+                return self._by_rule(r.question, (hit, *rest)[:k])
         return first
+
+    def _by_rule(self, question: str, hits: tuple[Hit, ...]) -> Answer:
+        """A follow-up answered by a rule of the conversation (the speaker of the previous answer, the
+        sentence after it): it carries the confidence the answer model requires to answer, no more,
+        since it passes by the rule and not by the model."""
+        if not hits:
+            return Answer(question, False, (), 0.0)
+        return Answer(question, True, hits, self.threshold())
+
+    def threshold(self) -> float:
+        """The confidence an answer needs: the setting, or the answer model's default."""
+        from index.model import load
+
+        if self.min_confidence is not None:
+            return self.min_confidence
+        return load().ranker(self.semantic and self.corpus.embeddings is not None).min_confidence
 
     def _sentences(self, story: str) -> list[tuple[int, Sentence]]:
         """The story's sentences in order, each with its passage number."""
@@ -253,6 +347,7 @@ class AnswerService:
         from index.build import build_and_save
 
         with self._lock:
-            report = build_and_save(self.stories_dir, self.index_path) if rebuild else None
-            self._corpus = Corpus.open(self.index_path)
+            embedder = self.embedder() if rebuild else None
+            report = build_and_save(self.stories_dir, self.index_path, embedder=embedder) if rebuild else None
+            self._corpus = self._open_corpus()
             return report

@@ -7,21 +7,23 @@ so a 100k-sentence index loads in a fraction of the time the nested records took
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import tempfile
 from pathlib import Path
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from index.analyze import ANALYZER
 
 FORMAT = "storybot-index"
-# 4: each story records the hash of its file and the analysis that made it, so a rebuild reuses it;
-# 3: the story's own metadata lines; 2: columnar stories; 1: nested passage and sentence records.
-# Older versions are rebuilt, not read.
-VERSION = 4
+# 5: each story's sentence embeddings beside its text; 4: the hash of its file and the analysis that made
+# it, so a rebuild reuses it; 3: the story's own metadata lines; 2: columnar stories; 1: nested passage and
+# sentence records. Older versions are rebuilt, not read.
+VERSION = 5
 
 
 class IndexFileError(Exception):
@@ -57,6 +59,9 @@ class StoryRecord(_Record):
     published: str = ""
     updated: str = ""
     url: str = ""
+    # every sentence's embedding, in order, as little-endian float16 rows, base64: a twentieth of the size
+    # of JSON numbers, and kept with its story so an unchanged story's vectors can be reused. "" without.
+    embeddings: str = ""
 
     @model_validator(mode="after")
     def _columns_agree(self) -> StoryRecord:
@@ -72,11 +77,29 @@ class StoryRecord(_Record):
 
 class IndexFile(_Record):
     format: Literal["storybot-index"] = "storybot-index"
-    version: Literal[4] = 4
+    version: Literal[5] = 5
     # the tokenizer that made the stored terms: questions must be tokenized the same way
     analyzer: str = ANALYZER
+    # the sentence embedder that made the stories' embeddings (its MODEL_VERSION) and their width;
+    # "" and 0 for an index built without one
+    embedder: str = ""
+    dimensions: int = Field(default=0, ge=0)
     built_at: str
     stories: list[StoryRecord] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _embeddings_fit(self) -> IndexFile:
+        # base64 of float16 rows: 4 characters per 3 bytes, padded
+        for story in self.stories:
+            size = -(-2 * self.dimensions * len(story.texts) // 3) * 4 if self.embedder else 0
+            if len(story.embeddings) != size:
+                raise ValueError(f"story {story.id} has embeddings of the wrong size")
+        return self
+
+
+def decode_embeddings(encoded: str, dimensions: int) -> np.ndarray:
+    """A story's stored embeddings back to float16 rows, one per sentence."""
+    return np.frombuffer(base64.b64decode(encoded), dtype="<f2").reshape(-1, max(1, dimensions))
 
 
 def save(index: IndexFile, path: Path) -> None:

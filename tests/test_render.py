@@ -67,6 +67,14 @@ def test_doesnt_say_is_short_and_offers_the_nearest_passage() -> None:
     assert "<b>Something else.</b>" in answer_html(Answer("q", True, (hit,)))
 
 
+def test_the_middle_band_says_the_story_may_not_say_then_shows_the_nearest_sentence() -> None:
+    hit = make_hit("Before.", "Something close.", "")
+    out = answer_html(Answer("q", False, (hit,), 0.4, maybe=True))
+    assert out.startswith("The story may not say.")
+    assert "<b>Something close.</b>" in out
+    check_telegram_html(out)
+
+
 def test_lines_are_capped_whole() -> None:
     out = cap_lines([f"line {n} " + "x" * 100 for n in range(100)], "Header")
     assert utf16_len(out) <= MAX_MESSAGE

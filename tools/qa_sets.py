@@ -2,33 +2,43 @@
 
     .venv/bin/python tools/qa_sets.py            # tune.jsonl and heldout.jsonl
     .venv/bin/python tools/qa_sets.py -v         # and every miss
-    .venv/bin/python tools/qa_sets.py W_CUE=0.3  # what-if, as tools/tune_answer.py
 
 Each line is {"story", "q", "gold": [...]} or {"story", "q", "abstain": true}. Scored three ways:
 - alone: an index of that one story, the question unscoped (what `run-dev-evals` does);
 - together: one index of every story of both sets, the question unscoped (the bot's default);
 - crowded: that index plus the first 50 WikiQA dev documents as stories (read from ../shared at run
   time, never copied), still unscoped; an answer from another story is wrong.
-tune.jsonl is what the answerer was tuned on; heldout.jsonl was written at the same time and only scored.
+Both are checks: the answer model is fitted on WikiQA train and SQuAD 2.0 (tools/fit_answer.py), never on these.
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from index import answer as answer_module  # noqa: E402
+from index.answer import answer  # noqa: E402
+from index.build import build  # noqa: E402
 from index.corpus import Corpus  # noqa: E402
 from index.evaluate import parse_wikiqa  # noqa: E402
-from tools.tune_answer import SHARED, corpus_of  # noqa: E402
+
+SHARED = ROOT.parent / "shared"
 
 QA = ROOT / "tools" / "qa"
 STORY_DIRS = [QA / "stories", ROOT / "stories", ROOT / "tests" / "fixtures", ROOT / "tests" / "fixtures" / "scraped"]
 WIKI_DOCS = 50
+
+
+def corpus_of(files: dict[str, str]) -> Corpus:
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, text in files.items():
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
+        index, _ = build(Path(tmp))
+    return Corpus(index)
 
 
 def _story_files() -> dict[str, Path]:
@@ -43,7 +53,7 @@ def _story_files() -> dict[str, Path]:
 def _score(corpus: Corpus, items: list[dict[str, object]], verbose: bool, label: str) -> tuple[int, int, int, int]:
     ok = answerable = abstained = unanswerable = 0
     for item in items:
-        result = answer_module.answer(corpus, str(item["q"]), None, 3)
+        result = answer(corpus, str(item["q"]), None, 3)
         best = result.best
         top = best.sentence.text if best else ""
         same_story = best is not None and best.passage.story_id == item["story"]
@@ -64,12 +74,6 @@ def _score(corpus: Corpus, items: list[dict[str, object]], verbose: bool, label:
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
-    for arg in (a for a in argv if a != "-v"):
-        name, _, value = arg.partition("=")
-        if not hasattr(answer_module, name):
-            print(f"index.answer has no constant {name}")
-            return 2
-        setattr(answer_module, name, float(value))
     files = _story_files()
     sets = {
         name: [json.loads(line) for line in (QA / f"{name}.jsonl").read_text().splitlines() if line.strip()]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli.startup import settings_for
+from bot.cli.startup import batch_embedder, settings_for
 from bot.errors import UsageError
 
 
@@ -56,6 +56,6 @@ def run(args: argparse.Namespace) -> int:
         staging.replace(target)
     finally:
         staging.unlink(missing_ok=True)
-    report = build_and_save(folder, settings.index_path)
+    report = build_and_save(folder, settings.index_path, embedder=batch_embedder(settings))
     print(f"{verb} {target.name} ({story.title}); index rebuilt: {plural(len(report.stories), 'story')}")
     return 0

@@ -17,7 +17,7 @@ from bot.cli.startup import open_service, settings_for
 from bot.cli.textview import render_answer, render_hit, render_source, render_stories, render_understood
 from index.dialogue import recent_turns, remember
 from index.service import AnswerService, UnknownStoryError, shown_marks
-from index.types import Answer, Hit
+from index.types import Hit
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -136,7 +136,7 @@ def _reply(service: AnswerService, state: ChatState, text: str, bold: bool, reco
     state.question = exchange.understood
     state.asked = text
     state.answered = answer.answered
-    state.confidence = _confidence(answer)
+    state.confidence = answer.confidence
     state.answer_id = secrets.token_hex(5)
     if answer.best:
         state.show(answer.best)
@@ -144,11 +144,6 @@ def _reply(service: AnswerService, state: ChatState, text: str, bold: bool, reco
     if exchange.understood != text:
         return f"{render_understood(exchange.understood)}\n{rendered}"
     return rendered
-
-
-def _confidence(answer: Answer) -> float | None:
-    value = getattr(answer, "confidence", None)  # once index.types.Answer carries one
-    return float(value) if isinstance(value, int | float) else None
 
 
 def _vote(state: ChatState, verdict: int, record: Record | None) -> str:

@@ -18,7 +18,12 @@ from bot.errors import UsageError
 from index.text import plural
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import numpy as np
+
     from index.corpus import Corpus
+    from index.evaluate import Calibration
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -28,13 +33,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description='QA lines: {"q": ..., "gold": [substring of the right sentence, ...]} or {"q": ..., '
         '"abstain": true}, asked of the stories in --stories. A WikiQA TSV: each document becomes a story and '
         "each question is asked of its own; prints MRR and P@1 on answerable questions and answer-triggering "
-        "precision, recall and F1 on all.",
+        "precision, recall and F1 on all. Both print the expected calibration error of the answers' confidence "
+        "and (unless --quiet) its 10-bin reliability table.",
         epilog="example: storybot eval ../shared/eval/dev-story-qa.jsonl --stories ../shared/stories",
     )
     p.add_argument("file", type=Path, help="a .jsonl QA file or a WikiQA .tsv")
     p.add_argument("--stories", type=Path, help="stories folder for a QA file (default: STORYBOT_STORIES_DIR)")
     p.add_argument("-k", type=int, default=40, help="answers ranked per WikiQA question, for MRR (default 40)")
-    p.add_argument("--quiet", action="store_true", help="print only the totals, not each miss")
+    p.add_argument(
+        "--quiet", action="store_true", help="print only the totals, not each miss or the reliability table"
+    )
     p.set_defaults(run=run)
 
 
@@ -62,13 +70,16 @@ def _qa(text: str, args: argparse.Namespace) -> int:
     from index.evaluate import parse_qa, score_qa
 
     items = parse_qa(text)
-    corpus = _corpus(settings_for(args).stories_dir)
-    report = score_qa(items, lambda q: answer(corpus, q, None, 3))
+    settings = settings_for(args)
+    corpus, embed = _corpus(settings.stories_dir, settings.semantic)
+    least = settings.min_confidence
+    report = score_qa(items, lambda q: answer(corpus, q, None, 3, min_confidence=least, embed=embed))
     if not args.quiet:
         for miss in report.misses:
             shown = "" if miss.answered else "[abstained] "
             print(f"miss: {miss.question!r} -> {shown}{miss.sentence[:90]!r}")
     print(f"{args.file.name}: {report}")
+    _print_calibration(report.calibration, args.quiet)
     return 0
 
 
@@ -76,6 +87,7 @@ def _wikiqa(text: str, args: argparse.Namespace) -> int:
     from index.answer import answer
     from index.evaluate import parse_wikiqa, score_wikiqa
 
+    settings = settings_for(args)
     docs, questions = parse_wikiqa(text)
     # story ids are file names: make each document's id one, the same for its questions
     docs = {_safe(d.id): replace(d, id=_safe(d.id)) for d in docs.values()}
@@ -84,12 +96,23 @@ def _wikiqa(text: str, args: argparse.Namespace) -> int:
         folder = Path(tmp)
         for doc in docs.values():
             (folder / f"{_safe(doc.id)}.txt").write_text(doc.story_text(), encoding="utf-8")
-        corpus = _corpus(folder)
-    report = score_wikiqa(docs, questions, lambda q, story: answer(corpus, q, story, args.k))
+        corpus, embed = _corpus(folder, settings.semantic)
+    least = settings.min_confidence
+    report = score_wikiqa(
+        docs, questions, lambda q, story: answer(corpus, q, story, args.k, min_confidence=least, embed=embed)
+    )
     if report.wrong_story:
         print(f"{plural(report.wrong_story, 'answer')} from another story than the one asked about", file=sys.stderr)
     print(f"WikiQA {args.file.stem}: {report}")
+    _print_calibration(report.calibration, args.quiet)
     return 0
+
+
+def _print_calibration(calibration: Calibration, quiet: bool) -> None:
+    """The confidence's expected calibration error; the reliability table too unless --quiet."""
+    print(f"confidence: expected calibration error {calibration.ece:.3f} (10 bins)")
+    if not quiet:
+        print(calibration.table())
 
 
 def _safe(doc_id: str) -> str:
@@ -97,9 +120,12 @@ def _safe(doc_id: str) -> str:
     return "".join(c if c.isalnum() or c in "-_" else "_" for c in doc_id) or "_"
 
 
-def _corpus(folder: Path) -> Corpus:
+def _corpus(folder: Path, semantic: bool) -> tuple[Corpus, Callable[[str], np.ndarray] | None]:
+    """The stories in memory, with their sentence embeddings and a question embedder when semantic."""
     from index.build import build
     from index.corpus import Corpus
+    from index.service import load_embedder
 
-    index, _ = build(folder)
-    return Corpus(index)
+    embedder = load_embedder(batch=True) if semantic else None
+    index, _ = build(folder, embedder=embedder)
+    return Corpus(index), (embedder.model.embed_one if embedder else None)

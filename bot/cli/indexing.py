@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.cli.startup import settings_for
+from bot.cli.startup import batch_embedder, settings_for
 
 MAX_SHOWN = 200  # characters of a dropped line shown: a scraped line can be megabytes long
 
@@ -32,7 +32,13 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     progress = progress_bar() if sys.stderr.isatty() else None
     # listing the dropped lines needs every story analysed again
-    report = build_and_save(settings.stories_dir, settings.index_path, progress, reuse=not args.show_dropped)
+    report = build_and_save(
+        settings.stories_dir,
+        settings.index_path,
+        progress,
+        reuse=not args.show_dropped,
+        embedder=batch_embedder(settings),
+    )
     for story in report.stories:
         warn = f" ({story.warning})" if story.warning else ""
         kept = plural(story.passages, "passage")

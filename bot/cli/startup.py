@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.config import Settings
-    from index.service import AnswerService
+    from index.service import AnswerService, NamedEmbedder
 
 
 def settings_for(args: argparse.Namespace) -> Settings:
@@ -26,7 +26,9 @@ def open_service(settings: Settings) -> AnswerService:
     from index.service import AnswerService
     from index.text import plural
 
-    service = AnswerService(settings.index_path, settings.stories_dir)
+    service = AnswerService(
+        settings.index_path, settings.stories_dir, min_confidence=settings.min_confidence, semantic=settings.semantic
+    )
     report = service.open(build_if_missing=True)
     if report is not None:
         print(
@@ -34,3 +36,10 @@ def open_service(settings: Settings) -> AnswerService:
             file=sys.stderr,
         )
     return service
+
+
+def batch_embedder(settings: Settings) -> NamedEmbedder | None:
+    """The sentence-embedding model for an index build (every core), or None with STORYBOT_SEMANTIC=false."""
+    from index.service import load_embedder
+
+    return load_embedder(batch=True) if settings.semantic else None

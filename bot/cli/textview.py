@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from index.corpus import StoryInfo
-from index.text import NOT_SAID, one_line, plural, printable
+from index.text import MAY_NOT_SAY, NOT_SAID, one_line, plural, printable
 from index.types import Answer, Hit
 
 
@@ -24,6 +24,8 @@ def render_answer(answer: Answer, bold: bool = False) -> str:
     best = answer.hits[0]
     if answer.answered:
         return f"{printable(best.sentence.text)}\n\n{render_hit(best, bold)}"
+    if answer.maybe:  # short of answering, but close: said plainly, with the sentence it would be
+        return f"{MAY_NOT_SAY}\n\n{printable(best.sentence.text)}\n\n{render_hit(best, bold)}"
     return f"{NOT_SAID} The nearest passage:\n\n{render_hit(best, bold)}"
 
 

@@ -104,7 +104,9 @@ def build_application(
         .post_shutdown(_post_shutdown)
         .build()
     )
-    service = service or AnswerService(settings.index_path, settings.stories_dir)
+    service = service or AnswerService(
+        settings.index_path, settings.stories_dir, min_confidence=settings.min_confidence, semantic=settings.semantic
+    )
     app.bot_data["storybot"] = BotState(
         settings,
         service,

@@ -32,7 +32,7 @@ from bot.store.records import Asked, Vote
 from bot.store.report import REPORT_DAYS, build_report, short_report
 from bot.telegram import conversation, heap
 from bot.telegram.limits import Verdict
-from bot.telegram.pages import ChatPages, confidence_of
+from bot.telegram.pages import ChatPages
 from bot.telegram.render import cap_lines, source_html, stories_html, text_html
 from bot.telegram.replies import BAD, EXPIRED, GOOD, THANKS, Reply, addressed_question
 from bot.telegram.state import BotState, Context, state
@@ -323,7 +323,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             question,
             exchange.understood,
             answer.answered,
-            confidence_of(answer),
+            answer.confidence,
         )
     )
 

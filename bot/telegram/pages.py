@@ -78,24 +78,19 @@ class Page:
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
-def confidence_of(answer: Answer) -> float | None:
-    """The answer's confidence once index.types.Answer carries one; None until then."""
-    value = getattr(answer, "confidence", None)
-    return float(value) if isinstance(value, int | float) else None
-
-
 def page_for(question: str, scope: str | None, answer: Answer, understood: str = "") -> Page:
     best = answer.best
+    shown = best is not None and (answer.answered or answer.maybe)  # the reply showed its best passage
     return Page(
         question,
         understood or question,
         scope,
-        shown_marks(best) if best is not None and answer.answered else (),
+        shown_marks(best) if best is not None and shown else (),
         best.passage.story_id if best is not None else scope,
-        sentence_id(best) if best is not None and answer.answered else "",
-        best.sentence.text if best is not None and answer.answered else "",
+        sentence_id(best) if best is not None and shown else "",
+        best.sentence.text if best is not None and shown else "",
         answer.answered,
-        confidence_of(answer),
+        answer.confidence,
     )
 
 

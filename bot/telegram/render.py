@@ -12,7 +12,7 @@ import re
 from functools import lru_cache
 
 from index.corpus import StoryInfo
-from index.text import NOT_SAID, plural, printable
+from index.text import MAY_NOT_SAY, NOT_SAID, plural, printable
 from index.types import Answer, Hit
 
 MAX_MESSAGE = 4096
@@ -90,8 +90,9 @@ def hit_html(hit: Hit, lead: str = "", limit: int = MAX_MESSAGE) -> str:
 
 
 def answer_html(answer: Answer, understood: str = "") -> str:
-    """The reply to a question: the best hit when answered, else the short 'doesn't say'; under a quiet
-    line saying how a follow-up was understood, when given."""
+    """The reply to a question: the best hit when answered; in the middle band, the best hit under a plain
+    'may not say'; else the short 'doesn't say'. Under a quiet line saying how a follow-up was
+    understood, when given."""
     best = answer.best
     lead = f"↳ {' '.join(understood.split())}" if understood else ""
     if answer.answered and best is not None:
@@ -99,6 +100,8 @@ def answer_html(answer: Answer, understood: str = "") -> str:
     head = _fit(lead, MAX_MESSAGE // 4) + "\n\n" if lead else ""
     if best is None:
         return f"{head}{NOT_SAID} Nothing in it matches that question."
+    if answer.maybe:  # short of answering, but close: said plainly, with the sentence it would be
+        return hit_html(best, lead=f"{lead}\n\n{MAY_NOT_SAY}" if lead else MAY_NOT_SAY)
     return f"{head}{NOT_SAID} The button below shows the nearest passage."
 
 

@@ -68,7 +68,8 @@ class Replies:
         key = pages.add(page_for(question, story, answer, understood))
         if answer.best is None:
             return Reply(answer_html(answer, shown), None, key)
-        return Reply(answer_html(answer, shown), (MORE if answer.answered else NEAREST, f"more:{key}"), key)
+        label = MORE if answer.answered or answer.maybe else NEAREST  # a shown passage: More goes on from it
+        return Reply(answer_html(answer, shown), (label, f"more:{key}"), key)
 
     def page(self, data: str, pages: ChatPages) -> tuple[str, Page] | None:
         """The page behind a button's callback data ("more:KEY", "good:KEY", "bad:KEY"), or None if expired."""

@@ -1,0 +1,151 @@
+"""The fitted answer model: a linear score per candidate sentence and a calibrated confidence.
+
+Read from index/answer_model.json (written by `make fit`, tools/fit_answer.py) with plain json: the
+weights name the features of index/features.py. There are two weight sets: "lexical", used when no
+sentence embedder is on, and "semantic", which also weighs the embedding features.
+
+The confidence is the chance that the best-scored sentence answers the question: a logistic curve
+(Platt scaling) over that sentence's share of the candidates' softmax (the ranker's own chance that
+it is the one, whatever the number of candidates), its margin to the runner-up, the number of
+candidates, and its own features (a question whose rare words the story lacks scores low whatever the
+ranking), fitted out of fold.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.features import FEATURES
+
+FORMAT = "storybot-answer-model"
+VERSION = 1
+MODEL_PATH = Path(__file__).with_name("answer_model.json")
+MODES = ("lexical", "semantic")
+# what the confidence weighs besides the best candidate's features, in this order
+CONFIDENCE_INPUTS = ("share", "margin", "candidates")
+
+
+def confidence_inputs(scores: np.ndarray) -> np.ndarray:
+    """The best score's softmax share among all, its margin to the runner-up (0 alone), and the log of
+    the candidate count. Shared with tools/fit_answer.py, so fitting and serving agree."""
+    top = float(scores.max())
+    share = 1.0 / float(np.exp(scores - top).sum())
+    margin = top - float(np.partition(scores, -2)[-2]) if len(scores) > 1 else 0.0
+    return np.array([share, margin, np.log(len(scores))])
+
+
+class AnswerModelError(Exception):
+    """The model file cannot be used; the message is one line that names the fix."""
+
+
+@dataclass(frozen=True, slots=True)
+class Ranker:
+    """One fitted weight set: scores candidates and turns the best one's score into a confidence."""
+
+    weights: np.ndarray  # one per FEATURES column; 0 for a feature this set does not use
+    bias: float
+    calibration: np.ndarray  # the confidence per unit of each of CONFIDENCE_INPUTS
+    calibration_bias: float
+    feature_calibration: np.ndarray  # ... and per unit of each of the best candidate's features
+    min_confidence: float  # answered at or above this (chosen out of fold for accuracy)
+    maybe_confidence: float  # from here up to min_confidence: "the story may not say", with the nearest sentence
+
+    def score(self, matrix: np.ndarray) -> np.ndarray:
+        out: np.ndarray = matrix @ self.weights + self.bias
+        return out
+
+    def confidence(self, scores: np.ndarray, matrix: np.ndarray) -> float:
+        """The chance that the best-scored candidate (first of the best, on a tie) is the answer."""
+        if len(scores) == 0:
+            return 0.0
+        top = int(np.argmax(scores))
+        z = float(confidence_inputs(scores) @ self.calibration) + self.calibration_bias
+        z += float(matrix[top] @ self.feature_calibration)
+        return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerModel:
+    lexical: Ranker
+    semantic: Ranker | None
+
+    def ranker(self, semantic: bool) -> Ranker:
+        return self.semantic if semantic and self.semantic is not None else self.lexical
+
+
+def _number(value: object, where: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise AnswerModelError(f"{where} is not a number")
+    return float(value)
+
+
+def _feature_weights(weights: object, where: str) -> np.ndarray:
+    """Weights named by feature, as one vector in FEATURES order (0 for a feature not named)."""
+    if not isinstance(weights, dict) or not weights:
+        raise AnswerModelError(f"{where} is not an object of feature weights")
+    unknown = sorted(set(weights) - set(FEATURES))
+    if unknown:
+        raise AnswerModelError(f"{where} weighs feature {unknown[0]!r}, which this storybot does not compute")
+    vector = np.zeros(len(FEATURES))
+    for n, name in enumerate(FEATURES):
+        if name in weights:
+            vector[n] = _number(weights[name], f"{where}.{name}")
+    return vector
+
+
+def _ranker(raw: object, mode: str) -> Ranker:
+    if not isinstance(raw, dict):
+        raise AnswerModelError(f"modes.{mode} is not an object")
+    vector = _feature_weights(raw.get("weights"), f"modes.{mode}.weights")
+    cal = raw.get("confidence")
+    if not isinstance(cal, dict):
+        raise AnswerModelError(f"modes.{mode}.confidence is not an object")
+    calibration = np.array([_number(cal.get(k), f"modes.{mode}.confidence.{k}") for k in CONFIDENCE_INPUTS])
+    feature_calibration = _feature_weights(cal.get("weights"), f"modes.{mode}.confidence.weights")
+    low = _number(raw.get("maybe_confidence"), f"modes.{mode}.maybe_confidence")
+    high = _number(raw.get("min_confidence"), f"modes.{mode}.min_confidence")
+    if not 0.0 <= low <= high <= 1.0:
+        raise AnswerModelError(f"modes.{mode}: need 0 <= maybe_confidence <= min_confidence <= 1")
+    return Ranker(
+        vector,
+        _number(raw.get("bias"), f"modes.{mode}.bias"),
+        calibration,
+        _number(cal.get("bias"), f"modes.{mode}.confidence.bias"),
+        feature_calibration,
+        high,
+        low,
+    )
+
+
+def parse(data: object) -> AnswerModel:
+    """A model file's JSON value to the model, or AnswerModelError saying what is wrong."""
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise AnswerModelError("not a storybot answer model")
+    if data.get("version") != VERSION:
+        raise AnswerModelError(f"format version {data.get('version')!r}, this storybot reads {VERSION}")
+    modes = data.get("modes")
+    if not isinstance(modes, dict) or "lexical" not in modes:
+        raise AnswerModelError("no lexical weights (modes.lexical)")
+    semantic = modes.get("semantic")
+    return AnswerModel(_ranker(modes["lexical"], "lexical"), _ranker(semantic, "semantic") if semantic else None)
+
+
+@lru_cache(maxsize=4)
+def load(path: Path = MODEL_PATH) -> AnswerModel:
+    """The model in the file, read once; a bad file is one AnswerModelError naming it and the fix."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise AnswerModelError(f"no answer model at {path}: reinstall storybot or run `make fit`") from None
+    except (OSError, ValueError) as exc:
+        raise AnswerModelError(f"cannot read the answer model {path} ({exc}): run `make fit`") from None
+    try:
+        return parse(data)
+    except AnswerModelError as exc:
+        raise AnswerModelError(f"the answer model {path} is unusable: {exc}; run `make fit`") from None

@@ -1,0 +1,94 @@
+"""The feature module alone: candidates and one named feature vector each, the same for serving and fitting."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from index.answer import answer
+from index.build import build
+from index.corpus import Corpus
+from index.features import FEATURES, SEMANTIC, featurize
+from index.model import load
+from index.question import parse
+
+LEAD = (
+    "The Westport Harbor Authority voted to replace its twelve diesel ferries with electric boats, chair Lena Ortiz"
+    " said. The first electric ferry will enter service in March 2027 at the Pier Nine terminal in Oldtown."
+)
+STORY = f"""Harbor ferry fleet to be replaced by electric boats
+
+{LEAD}
+Critics on the council argued that the batteries had not been tested in winter storms.
+
+Ortiz said the diesel boats were retired because their engines failed inspections twice last year.
+"""
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> Corpus:
+    folder = tmp_path_factory.mktemp("stories")
+    (folder / "harbor.txt").write_text(STORY, encoding="utf-8")
+    return Corpus(build(folder)[0])
+
+
+def _row(corpus: Corpus, question: str, needle: str) -> dict[str, float]:
+    found = featurize(corpus, parse(question), "harbor", 3)
+    assert found.matrix.shape == (len(found.sentences), len(FEATURES))
+    for (pid, i), row in zip(found.sentences, found.matrix, strict=True):
+        if needle in corpus.passages[pid].sentences[i].text:
+            return dict(zip(FEATURES, row.tolist(), strict=True))
+    raise AssertionError(f"no candidate holds {needle!r}")
+
+
+def test_a_when_question_sees_the_date_and_the_lead(corpus: Corpus) -> None:
+    date = _row(corpus, "When will the first electric ferry enter service?", "March 2027")
+    lead = _row(corpus, "When will the first electric ferry enter service?", "voted to replace")
+    assert date["asks_kind"] == 1.0
+    assert date["cue"] == 1.0
+    assert date["held"] > lead["held"]
+    assert date["held_gap"] == 0.0 > lead["held_gap"]
+    assert lead["story_lead"] == 1.0 > date["story_lead"]
+    assert lead["paragraph_lead"] == 1.0 > date["paragraph_lead"]
+
+
+def test_how_many_counts_its_noun(corpus: Corpus) -> None:
+    assert _row(corpus, "How many ferries will be replaced?", "twelve diesel ferries")["counted"] == 1.0
+    assert _row(corpus, "How many critics were on the council?", "Critics on the council")["uncounted"] == 1.0
+
+
+def test_the_question_verb_and_rare_words_missing_from_the_story(corpus: Corpus) -> None:
+    row = _row(corpus, "Who will buy the old diesel ferries?", "diesel ferries")
+    assert row["verb_missing"] == 1.0
+    row = _row(corpus, "When will the ferry lawsuit go to trial?", "ferry")
+    assert row["missing_rare"] == 1.0
+    assert row["story_share"] < 1.0
+
+
+def test_without_an_embedding_the_semantic_features_are_zero(corpus: Corpus) -> None:
+    found = featurize(corpus, parse("Why were the diesel boats retired?"), "harbor", 3)
+    columns = [FEATURES.index(n) for n in SEMANTIC]
+    assert not found.matrix[:, columns].any()
+
+
+def test_a_question_sharing_no_word_has_no_candidates_and_no_confidence(corpus: Corpus) -> None:
+    assert featurize(corpus, parse("Who won the regatta?"), "harbor", 3).sentences == ()
+    result = answer(corpus, "Who won the regatta?", "harbor")
+    assert (result.hits, result.confidence, result.answered) == ((), 0.0, False)
+
+
+def test_the_answer_is_the_models_best_candidate_with_its_confidence(corpus: Corpus) -> None:
+    question = "Why were the diesel boats retired?"
+    found = featurize(corpus, parse(question), "harbor", 3)
+    ranker = load().lexical
+    scores = ranker.score(found.matrix)
+    best = int(np.argmax(scores))
+    result = answer(corpus, question, "harbor", 3)
+    assert result.best is not None
+    pid, i = found.sentences[best]
+    assert result.best.sentence == corpus.passages[pid].sentences[i]
+    assert result.best.score == pytest.approx(scores[best])
+    assert result.confidence == pytest.approx(ranker.confidence(scores, found.matrix))
+    assert result.answered == (result.confidence >= ranker.min_confidence)
+    assert answer(corpus, question, "harbor", 3, min_confidence=0.0).answered
+    assert not answer(corpus, question, "harbor", 3, min_confidence=1.0).answered

@@ -1,0 +1,98 @@
+"""The fitted answer model file: read with plain json, checked, and one clear error when it is bad."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from index.features import FEATURES, LEXICAL, SEMANTIC
+from index.model import MODEL_PATH, AnswerModelError, confidence_inputs, load, parse
+
+
+@pytest.fixture(scope="module")
+def shipped() -> dict[str, object]:
+    data: dict[str, object] = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    return data
+
+
+def test_the_shipped_model_weighs_every_lexical_feature_and_says_what_it_was_fitted_on(
+    shipped: dict[str, object],
+) -> None:
+    model = parse(shipped)
+    modes = shipped["modes"]
+    assert isinstance(modes, dict)
+    assert set(modes["lexical"]["weights"]) == set(LEXICAL)
+    assert not set(modes["lexical"]["weights"]) & set(SEMANTIC)  # used with no embedder: no semantic weight
+    assert 0 < model.lexical.maybe_confidence <= model.lexical.min_confidence < 1
+    fitted_on = shipped["fitted_on"]
+    assert isinstance(fitted_on, dict)
+    assert {"wikiqa", "squad2"} <= set(fitted_on)
+    assert "CC BY-SA 4.0" in fitted_on["squad2"]["files"]
+    for mode in modes.values():
+        oof = mode["out_of_fold"]
+        assert {"wikiqa", "squad", "all"} <= set(oof)
+        assert {"mrr", "p_at_1", "f1", "ece"} <= set(oof["wikiqa"])
+        assert {"p_at_1", "accuracy", "f1", "ece"} <= set(oof["squad"])
+
+
+def test_scores_are_the_weighted_sum_of_the_named_features(shipped: dict[str, object]) -> None:
+    ranker = parse(shipped).lexical
+    weights = shipped["modes"]["lexical"]["weights"]  # type: ignore[index]
+    row = np.zeros((1, len(FEATURES)))
+    row[0, FEATURES.index("held")] = 1.0
+    assert ranker.score(row)[0] == pytest.approx(weights["held"] + ranker.bias)
+
+
+def test_confidence_is_the_logistic_of_the_best_candidates_share_margin_count_and_features(
+    shipped: dict[str, object],
+) -> None:
+    ranker = parse(shipped).lexical
+    matrix = np.zeros((3, len(FEATURES)))
+    matrix[1, FEATURES.index("held")] = 0.5
+    scores = np.array([0.0, 2.0, -1.0])
+    inputs = confidence_inputs(scores)
+    assert inputs[0] == pytest.approx(np.exp(2.0) / np.exp(scores).sum())  # the best one's softmax share
+    assert inputs[1] == pytest.approx(2.0)  # its margin to the runner-up
+    assert inputs[2] == pytest.approx(np.log(3))
+    z = inputs @ ranker.calibration + ranker.calibration_bias + matrix[1] @ ranker.feature_calibration
+    assert ranker.confidence(scores, matrix) == pytest.approx(1 / (1 + np.exp(-z)))
+    assert 0.0 <= ranker.confidence(scores, matrix) <= 1.0
+    assert ranker.confidence(np.zeros(0), np.zeros((0, len(FEATURES)))) == 0.0
+    assert confidence_inputs(np.array([1.5]))[1] == 0.0  # alone: no margin
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d.update(format="other"), "not a storybot answer model"),
+        (lambda d: d.update(version=99), "format version 99"),
+        (lambda d: d["modes"].pop("lexical"), "no lexical weights"),
+        (lambda d: d["modes"]["lexical"]["weights"].update(made_up=1.0), "'made_up', which this storybot"),
+        (lambda d: d["modes"]["lexical"]["weights"].update(held="x"), "weights.held is not a number"),
+        (lambda d: d["modes"]["lexical"].update(min_confidence=2.0), "min_confidence <= 1"),
+        (lambda d: d["modes"]["lexical"].pop("confidence"), "confidence is not an object"),
+    ],
+)
+def test_a_bad_model_is_one_clear_error(shipped: dict[str, object], change: object, message: str) -> None:
+    data = copy.deepcopy(shipped)
+    change(data)  # type: ignore[operator]
+    with pytest.raises(AnswerModelError, match=message):
+        parse(data)
+
+
+def test_a_damaged_or_missing_file_names_the_file_and_the_fix(tmp_path: Path) -> None:
+    bad = tmp_path / "answer_model.json"
+    bad.write_text("{not json", encoding="utf-8")
+    with pytest.raises(AnswerModelError, match=r"cannot read the answer model .*: run `make fit`") as err:
+        load(bad)
+    assert "\n" not in str(err.value)
+    with pytest.raises(AnswerModelError, match="no answer model at"):
+        load(tmp_path / "missing.json")
+    bad.write_text('{"format": "storybot-answer-model", "version": 1, "modes": {}}', encoding="utf-8")
+    load.cache_clear()
+    with pytest.raises(AnswerModelError, match=r"unusable: no lexical weights \(modes.lexical\); run `make fit`"):
+        load(bad)

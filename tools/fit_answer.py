@@ -1,0 +1,405 @@
+"""Fit the answer model (index/answer_model.json) on WikiQA train and the SQuAD 2.0 articles: `make fit`.
+
+    .venv/bin/python tools/fit_answer.py            # fit and write index/answer_model.json
+    .venv/bin/python tools/fit_answer.py --dry-run  # fit and print the figures, write nothing
+
+Data, read from ../shared at fit time and never copied into the project:
+- WikiQA train (Yang, Yih and Meek, EMNLP 2015): each document becomes one story exactly as the shared
+  scorer writes it; a candidate is right when it is (by word overlap) a sentence labelled 1.
+- the 16 SQuAD 2.0 development articles in ../shared/eval/squad2 (Rajpurkar, Jia and Liang, ACL 2018,
+  CC BY-SA 4.0); a candidate is right when it holds a gold answer text. Each question is asked twice:
+  of its article, and of the whole index (then the sentence must also be from its article).
+
+Every feature comes from index.features.featurize, the function that serves answers. The candidates'
+scores come from a logistic regression (scikit-learn, only here); the confidence from a second one,
+Platt scaling over the best candidate's score and its margin to the runner-up. Everything reported is
+out of fold: five folds split by WikiQA document and SQuAD article, never by question, and the
+calibration inside each fold is itself fitted on inner folds of the training part only.
+WikiQA dev and the story question sets are checks (`make eval`), never read here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from index.build import build  # noqa: E402
+from index.corpus import Corpus  # noqa: E402
+from index.evaluate import WikiDoc, _closest, parse_wikiqa  # noqa: E402
+from index.features import FEATURES, LEXICAL, SEMANTIC, featurize  # noqa: E402
+from index.model import CONFIDENCE_INPUTS, FORMAT, MODEL_PATH, VERSION, confidence_inputs, parse  # noqa: E402
+from index.question import parse as parse_question  # noqa: E402
+from index.service import NamedEmbedder, load_embedder  # noqa: E402
+
+SHARED = ROOT.parent / "shared" / "eval"
+WIKIQA_TRAIN = SHARED / "wikiqa" / "WikiQA-train.tsv"
+SQUAD_STORIES = SHARED / "squad2" / "stories"
+SQUAD_QA = SHARED / "squad2" / "squad2-dev.jsonl"
+FOLDS = 5
+INNER_FOLDS = 4
+K = 3  # answers asked for: the candidate pool of `storybot ask`'s default
+BINS = 10
+MAYBE_PRECISION = 1 / 3  # the middle band: the nearest sentence is right at least this often
+
+
+@dataclass(slots=True)
+class Example:
+    dataset: str  # "wikiqa" or "squad"
+    group: str  # the document or article: folds never split one
+    answerable: bool
+    matrix: np.ndarray  # (candidates, FEATURES)
+    labels: np.ndarray  # (candidates,) bool: the candidate answers the question
+    keys: list[str]  # per candidate, what the ranking is scored on (a WikiQA sentence id, or the text)
+
+
+def _norm(text: str) -> str:
+    """As the shared scorers normalise text before looking for a gold answer in it."""
+    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"')
+    return re.sub(r"\s+", " ", text).strip().lower()
+
+
+def _corpus(files: dict[str, str], embedder: NamedEmbedder | None) -> Corpus:
+    with tempfile.TemporaryDirectory(prefix="storybot-fit-") as tmp:
+        for name, text in files.items():
+            (Path(tmp) / name).write_text(text, encoding="utf-8")
+        index, _ = build(Path(tmp), embedder=embedder)
+    return Corpus(index)
+
+
+def _examples(
+    corpus: Corpus,
+    asked: list[tuple[str, str | None, str, bool, Callable[[str, str], bool], Callable[[str], str]]],
+    dataset: str,
+    embedder: NamedEmbedder | None,
+) -> list[Example]:
+    """(question, story or None for the whole index, group, answerable, is a candidate (its story, its
+    text) right?, its ranking key) to examples, with the features index.features gives."""
+    vectors = embedder.embed([q for q, *_ in asked]) if embedder is not None else None
+    out: list[Example] = []
+    for n, (question, story, group, answerable, right, key) in enumerate(asked):
+        if story is not None and story not in corpus.story_passages:
+            continue  # the build skipped the document (nothing in it looked like story text)
+        found = featurize(corpus, parse_question(question), story, K, None if vectors is None else vectors[n])
+        texts = [corpus.passages[p].sentences[i].text for p, i in found.sentences]
+        stories = [corpus.passages[p].story_id for p, _ in found.sentences]
+        labels = np.asarray([right(s, t) for s, t in zip(stories, texts, strict=True)], dtype=bool)
+        out.append(Example(dataset, group, answerable, found.matrix, labels, [key(t) for t in texts]))
+    return out
+
+
+def wikiqa(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]:
+    docs, questions = parse_wikiqa(WIKIQA_TRAIN.read_text(encoding="utf-8"))
+    safe = {d: re.sub(r"[^A-Za-z0-9_-]", "_", d) for d in docs}
+    corpus = _corpus({f"{safe[d.id]}.txt": d.story_text() for d in docs.values()}, embedder)
+
+    def asked(q_doc: WikiDoc, gold: frozenset[str]) -> tuple[Callable[[str, str], bool], Callable[[str], str]]:
+        return (lambda _, t: _closest(t, q_doc) in gold), (lambda t: _closest(t, q_doc))
+
+    items = []
+    for q in questions:
+        right, key = asked(docs[q.doc], q.gold)
+        items.append((q.question, safe[q.doc], "wikiqa:" + q.doc, bool(q.gold), right, key))
+    examples = _examples(corpus, items, "wikiqa", embedder)
+    counts = {"documents": len(docs), "questions": len(questions), "answerable": sum(bool(q.gold) for q in questions)}
+    return examples, counts
+
+
+def _holds_any(story: str, gold: list[str]) -> Callable[[str, str], bool]:
+    return lambda in_story, text: in_story == story and any(g in _norm(text) for g in gold)
+
+
+def squad(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]:
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(SQUAD_STORIES.glob("*.txt"))}
+    corpus = _corpus(files, embedder)
+    qa = [json.loads(line) for line in SQUAD_QA.read_text(encoding="utf-8").splitlines() if line.strip()]
+    items: list[tuple[str, str | None, str, bool, Callable[[str, str], bool], Callable[[str], str]]] = []
+    for d in qa:
+        right = _holds_any(d["story"], [_norm(g) for g in d.get("gold", [])])
+        items.append((d["q"], d["story"], "squad:" + d["story"], "gold" in d, right, _norm))
+    examples = _examples(corpus, items, "squad", embedder)
+    # the same questions asked of the whole index, as the bot asks by default: the right sentence must
+    # also come from the right article (this is what teaches story_share its weight)
+    unscoped = [(q, None, group, answerable, right, key) for q, _, group, answerable, right, key in items]
+    examples += _examples(corpus, unscoped, "squad_unscoped", embedder)
+    counts = {"articles": len(files), "questions": len(qa), "answerable": sum("gold" in d for d in qa)}
+    return examples, counts
+
+
+# ---- fitting ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Linear:
+    weights: np.ndarray  # over the columns used, on the raw features
+    bias: float
+
+    def __call__(self, matrix: np.ndarray) -> np.ndarray:
+        out: np.ndarray = matrix @ self.weights + self.bias
+        return out
+
+
+def fit_ranker(examples: list[Example], columns: list[int], l2: float = 1.0) -> Linear:
+    """A listwise ranker (conditional logit): per answerable question, maximise the softmax share of
+    its right candidates among all its candidates. Each data set weighs the same in total."""
+    from scipy.optimize import minimize
+
+    used = [e for e in examples if e.labels.any() and not e.labels.all()]
+    per_set = {d: sum(e.dataset == d for e in used) for d in {e.dataset for e in used}}
+    x = np.vstack([e.matrix[:, columns] for e in used])
+    y = np.concatenate([e.labels for e in used]).astype(float)
+    sizes = np.asarray([len(e.labels) for e in used])
+    starts = np.concatenate(([0], np.cumsum(sizes)[:-1]))
+    qw = np.asarray([1.0 / per_set[e.dataset] for e in used])
+    qw *= len(used) / qw.sum()
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    z = (x - mean) / scale
+    row_q = np.repeat(np.arange(len(used)), sizes)
+
+    def loss(w: np.ndarray) -> tuple[float, np.ndarray]:
+        s = z @ w
+        top = np.maximum.reduceat(s, starts)
+        e_all = np.exp(s - top[row_q])
+        sum_all = np.add.reduceat(e_all, starts)
+        e_pos = e_all * y
+        sum_pos = np.add.reduceat(e_pos, starts)
+        value = float((qw * (np.log(sum_all) - np.log(sum_pos))).sum()) + 0.5 * l2 * float(w @ w)
+        coef = qw[row_q] * (e_all / sum_all[row_q] - e_pos / sum_pos[row_q])
+        return value, z.T @ coef + l2 * w
+
+    found = minimize(loss, np.zeros(len(columns)), jac=True, method="L-BFGS-B")
+    weights = found.x / scale
+    return Linear(weights, float(-(weights * mean).sum()))
+
+
+def top_of(e: Example, ranker: Linear, columns: list[int]) -> tuple[np.ndarray, bool, list[str]]:
+    """What the confidence is fitted on for the best candidate (index.model.confidence_inputs: its share
+    of the candidates' softmax, its margin to the runner-up, the candidate count, its features), whether
+    it is right, and the ranking."""
+    if not len(e.labels):
+        return np.zeros(len(CONFIDENCE_INPUTS) + len(columns)), False, []
+    scores = ranker(e.matrix[:, columns])
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    ranking = list(dict.fromkeys(e.keys[i] for i in order.tolist()))
+    inputs = np.concatenate((confidence_inputs(scores), e.matrix[order[0], columns]))
+    return inputs, bool(e.labels[order[0]]), ranking
+
+
+def fit_calibration(tops: list[tuple[np.ndarray, bool]]) -> Linear:
+    """Logistic regression (Platt scaling, widened to the best candidate's own features): the chance
+    that the best candidate is right. Unanswerable questions count: their best candidate is wrong."""
+    from sklearn.linear_model import LogisticRegression
+
+    x = np.vstack([t for t, _ in tops])
+    y = np.asarray([ok for _, ok in tops])
+    mean, scale = x.mean(axis=0), x.std(axis=0)
+    scale = np.where(scale > 0, scale, 1.0)
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    weights = model.coef_[0] / scale
+    return Linear(weights, float(model.intercept_[0] - (weights * mean).sum()))
+
+
+def confidence(cal: Linear, inputs: np.ndarray) -> float:
+    z = float(cal(inputs[None, :])[0])
+    return 1.0 / (1.0 + math.exp(-max(-500.0, z)))
+
+
+def _folds(examples: list[Example], n: int) -> list[tuple[list[int], list[int]]]:
+    from sklearn.model_selection import GroupKFold
+
+    groups = [e.group for e in examples]
+    return [(a.tolist(), b.tolist()) for a, b in GroupKFold(n_splits=n).split(np.zeros(len(groups)), groups=groups)]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """One question, answered out of fold."""
+
+    dataset: str
+    answerable: bool
+    confidence: float
+    top_right: bool
+    rr: float  # reciprocal rank of the first right candidate (0 if none)
+
+
+def out_of_fold(examples: list[Example], columns: list[int]) -> tuple[list[Outcome], list[tuple[np.ndarray, bool]]]:
+    """Every question scored by a ranker and a calibration fitted without its document or article."""
+    outcomes: list[Outcome | None] = [None] * len(examples)
+    tops: list[tuple[np.ndarray, bool] | None] = [None] * len(examples)
+    for train, test in _folds(examples, FOLDS):
+        part = [examples[i] for i in train]
+        inner: list[tuple[np.ndarray, bool]] = []
+        for fit_on, held in _folds(part, INNER_FOLDS):
+            inner_ranker = fit_ranker([part[i] for i in fit_on], columns)
+            inner += [top_of(part[i], inner_ranker, columns)[:2] for i in held]
+        cal = fit_calibration(inner)
+        ranker = fit_ranker(part, columns)
+        for i in test:
+            e = examples[i]
+            inputs, ok, ranking = top_of(e, ranker, columns)
+            tops[i] = (inputs, ok)
+            right = {k for k, lab in zip(e.keys, e.labels.tolist(), strict=True) if lab}
+            rank = next((r for r, key in enumerate(ranking) if key in right), None)
+            outcomes[i] = Outcome(
+                e.dataset, e.answerable, confidence(cal, inputs), ok, 0.0 if rank is None else 1 / (1 + rank)
+            )
+    return [o for o in outcomes if o is not None], [t for t in tops if t is not None]
+
+
+def ece(pairs: list[tuple[float, bool]]) -> tuple[float, list[dict[str, float]]]:
+    """Expected calibration error over BINS equal-width bins, and the reliability table."""
+    table = []
+    total = 0.0
+    for b in range(BINS):
+        inside = [(c, ok) for c, ok in pairs if min(int(c * BINS), BINS - 1) == b]
+        if not inside:
+            continue
+        mean = sum(c for c, _ in inside) / len(inside)
+        share = sum(ok for _, ok in inside) / len(inside)
+        total += abs(mean - share) * len(inside)
+        table.append({"bin": b, "count": len(inside), "confidence": round(mean, 4), "right": round(share, 4)})
+    return total / max(1, len(pairs)), table
+
+
+def figures(outcomes: list[Outcome], threshold: float) -> dict[str, object]:
+    """The shared scorers' figures on out-of-fold outcomes, answering at `threshold`."""
+    out: dict[str, object] = {}
+    for dataset in ("wikiqa", "squad", "squad_unscoped"):
+        mine = [o for o in outcomes if o.dataset == dataset]
+        if not mine:
+            continue
+        answerable = [o for o in mine if o.answerable]
+        answered = [o for o in mine if o.confidence >= threshold]
+        right = sum(o.top_right for o in answered)
+        precision = right / len(answered) if answered else 0.0
+        recall = right / len(answerable) if answerable else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        accuracy = (right + sum(not o.answerable and o.confidence < threshold for o in mine)) / len(mine)
+        error, _ = ece([(o.confidence, o.top_right) for o in mine])
+        out[dataset] = {
+            "questions": len(mine),
+            "mrr": round(sum(o.rr for o in answerable) / len(answerable), 4),
+            "p_at_1": round(sum(o.top_right for o in answerable) / len(answerable), 4),
+            "accuracy": round(accuracy, 4),
+            "precision": round(precision, 4),
+            "recall": round(recall, 4),
+            "f1": round(f1, 4),
+            "ece": round(error, 4),
+        }
+    error, table = ece([(o.confidence, o.top_right) for o in outcomes])
+    out["all"] = {"ece": round(error, 4), "reliability": table}
+    return out
+
+
+def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
+    """min_confidence: best accuracy out of fold, over both data sets (each weighing the same).
+    maybe_confidence: the lowest bound at which the top sentences between it and min_confidence are
+    still right at least MAYBE_PRECISION of the time."""
+    grid = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
+    sets = {o.dataset for o in outcomes} - {"squad_unscoped"}  # the shared scorers ask scoped
+
+    def accuracy(t: float) -> float:
+        total = 0.0
+        for d in sets:
+            mine = [o for o in outcomes if o.dataset == d]
+            good = sum((o.confidence >= t and o.top_right) or (not o.answerable and o.confidence < t) for o in mine)
+            total += good / len(mine)
+        return total / len(sets)
+
+    best = max(grid, key=lambda t: (accuracy(t), -abs(t - 0.5)))
+    low = best
+    for t in [g for g in grid if g < best]:  # the lowest bound whose band is right often enough
+        band = [o for o in outcomes if t <= o.confidence < best]
+        if band and sum(o.top_right for o in band) / len(band) >= MAYBE_PRECISION:
+            low = t
+            break
+    return best, low
+
+
+def fit_mode(examples: list[Example], names: tuple[str, ...]) -> dict[str, object]:
+    columns = [FEATURES.index(n) for n in names]
+    start = time.perf_counter()
+    outcomes, tops = out_of_fold(examples, columns)
+    cal = fit_calibration(tops)
+    ranker = fit_ranker(examples, columns)
+    threshold, low = choose_thresholds(outcomes)
+    print(f"  fitted {len(names)} features in {time.perf_counter() - start:.0f} s")
+    return {
+        "weights": {n: round(float(w), 6) for n, w in zip(names, ranker.weights, strict=True)},
+        "bias": round(ranker.bias, 6),
+        "confidence": {
+            **{n: round(float(w), 6) for n, w in zip(CONFIDENCE_INPUTS, cal.weights, strict=False)},
+            "bias": round(cal.bias, 6),
+            "weights": {
+                n: round(float(w), 6) for n, w in zip(names, cal.weights[len(CONFIDENCE_INPUTS) :], strict=True)
+            },
+        },
+        "min_confidence": threshold,
+        "maybe_confidence": low,
+        "out_of_fold": figures(outcomes, threshold),
+    }
+
+
+def main(argv: list[str]) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    p.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
+    p.add_argument("--lexical-only", action="store_true", help="fit only the weights used without embeddings")
+    p.add_argument("--out", type=Path, default=MODEL_PATH)
+    args = p.parse_args(argv)
+    import sklearn
+
+    modes: dict[str, dict[str, object]] = {}
+    fitted_on: dict[str, object] = {}
+    embed = None if args.lexical_only else load_embedder(batch=True)
+    plans = [("lexical", LEXICAL, None)] + ([("semantic", LEXICAL + SEMANTIC, embed)] if embed else [])
+    for mode, names, embedder in plans:
+        start = time.perf_counter()
+        wiki, wiki_counts = wikiqa(embedder)
+        sq, sq_counts = squad(embedder)
+        print(f"{mode}: features of {len(wiki) + len(sq)} questions in {time.perf_counter() - start:.0f} s")
+        modes[mode] = fit_mode(wiki + sq, names)
+        print(json.dumps(modes[mode]["out_of_fold"], indent=None)[:1200])
+        fitted_on = {
+            "wikiqa": {"file": "WikiQA-train.tsv (Yang, Yih and Meek, EMNLP 2015)", **wiki_counts},
+            "squad2": {
+                "files": "squad2/stories/*.txt, squad2/squad2-dev.jsonl: 16 SQuAD 2.0 development articles "
+                "(Rajpurkar, Jia and Liang, ACL 2018), CC BY-SA 4.0; each question asked of its article and "
+                "of the whole index",
+                **sq_counts,
+            },
+            "candidates_per_question": f"the sentences of BM25's best passages for k={K}, and with embeddings "
+            "(semantic) those nearest the question",
+            "folds": f"{FOLDS} by document/article (GroupKFold); calibration inside each on {INNER_FOLDS} inner folds",
+        }
+    model = {
+        "format": FORMAT,
+        "version": VERSION,
+        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "fitted_with": f"scikit-learn {sklearn.__version__}, numpy {np.__version__}, tools/fit_answer.py",
+        "fitted_on": fitted_on,
+        "modes": modes,
+    }
+    parse(model)  # what is written must be what the answer path reads
+    if args.dry_run:
+        return 0
+    args.out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
