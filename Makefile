@@ -46,8 +46,9 @@ bench: install
 eval: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHON="$(CURDIR)/$(BIN)/python" ../shared/eval/run-dev-evals
 
-# Refit index/answer_model.json on WikiQA train and the SQuAD 2.0 articles in ../shared (a few minutes);
-# prints the out-of-fold figures. scikit-learn is installed for this only (the `fit` extra).
+# Refit index/answer_model.json on WikiQA train and the SQuAD 2.0 articles in ../shared (about ten minutes
+# on 2 cores: every sentence is embedded); prints the out-of-fold figures. scikit-learn and scipy are
+# installed for this only (the `fit` extra).
 fit: install
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[fit]'
 	$(BIN)/python tools/fit_answer.py
