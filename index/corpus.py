@@ -20,6 +20,8 @@ from typing import overload
 import numpy as np
 
 from index.analyze import tokenize
+from index.memo import SentenceFacts
+from index.question import kind_matches
 from index.rank import PassageRanker, TokenTable, firsts
 from index.store import IndexFile, decode_embeddings, load
 from index.types import Citation, Passage, Sentence, StoryMeta
@@ -164,6 +166,7 @@ class Corpus:
     def __init__(self, index: IndexFile, embeddings: bool = True) -> None:
         """`embeddings=False` leaves the index's sentence embeddings unread (answers by words only)."""
         self.built_at = index.built_at
+        self.facts = SentenceFacts(kind_matches)  # per-sentence memos, dropped with this index
         self.stories: dict[str, StoryInfo] = {}
         self.title_terms: dict[str, frozenset[str]] = {}
         self.story_passages: dict[str, np.ndarray] = {}

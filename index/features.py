@@ -11,9 +11,7 @@ embedding, the sentences nearest to it by meaning (a paraphrase sharing no word 
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -64,8 +62,6 @@ SHORT_WORDS = 4
 KEY_RARITY = 3.0  # a question word this rare in English (Zipf <= 4.5) should be in the story
 PREDICATE_RARITY = 2.0  # a verb this common ("get", "make": Zipf >= 5.5) may be phrased otherwise
 
-# A sentence opening with a pronoun or a definite noun phrase ("The deal ...") refers back.
-_PRONOUN_START = re.compile(r"^\W*(?:he|she|it|they|his|her|its|their|this|these|those|the)\b", re.I)
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +114,9 @@ def featurize(
             text = passage.sentences[i].text
             position = corpus.lead[pid] + i
             held, matched = _held(corpus, q, weights, total, pid, i, terms, text, title, position)
-            count = counts(f.counted, text) if q.qtype == "number" and f.counted else None
-            has_cue = held > 0 and (echoes(q, text) or _holds_kind(q, count, text, known))
-            words = _shape(text)[0]
+            count = counts(f.counted, corpus.facts.pairs(text)) if q.qtype == "number" and f.counted else None
+            has_cue = held > 0 and (echoes(q, text) or _holds_kind(corpus, q, count, text, known))
+            words = corpus.facts.shape(text)[0]
             lacks = missing[passage.story_id]
             if lacks and q.acronyms:
                 lacks = frozenset(t for t in lacks if not _spelled_out(q, t, text))
@@ -243,7 +239,7 @@ def _held(
     """The weighted share of the question the sentence holds, with partial credit for what it refers
     back to (the previous sentence, after an opening pronoun) and for the story's title terms."""
     present = set(terms)
-    refers_back = _shape(text)[1]
+    refers_back = corpus.facts.shape(text)[1]
     previous = _previous_terms(corpus, pid, i) if refers_back else frozenset()
     title_credit = LEAD_TITLE_CREDIT if position < LEAD_SENTENCES else TITLE_CREDIT
     held = 0.0
@@ -287,21 +283,14 @@ def _paragraph_position(corpus: Corpus, pid: int) -> int:
     return before
 
 
-@lru_cache(maxsize=65536)
-def _shape(sentence: str) -> tuple[int, bool]:
-    """The sentence's word count and whether it opens by referring back: worked out once per sentence,
-    not once per question."""
-    return len(sentence.split()), bool(_PRONOUN_START.match(sentence))
-
-
-def _holds_kind(q: Question, count: bool | None, text: str, known: frozenset[str]) -> bool:
+def _holds_kind(corpus: Corpus, q: Question, count: bool | None, text: str, known: frozenset[str]) -> bool:
     """Does the sentence hold what is asked for? For "how many drivers", a number counting drivers
     (`count`, already worked out), if the sentence names drivers at all."""
     if not q.qtype:
         return False
     if count is not None:
         return count
-    return cue(q.qtype, text, known)
+    return cue(q.qtype, text, known, corpus.facts.kind_matches)
 
 
 def _spelled_out(q: Question, term: str, text: str) -> bool:

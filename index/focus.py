@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.analyze import STOPWORDS, words_and_terms
+from index.memo import Pairs
 
 _WH = frozenset("who whom whose what which when where why how".split())
 _DO = frozenset("do does did will would can could should shall may might must".split())
@@ -160,11 +161,10 @@ def _run(words: list[str], lower: list[str], start: int) -> list[str]:
 _COUNT_WINDOW = 3  # content words between a number and the noun it counts ("210,000 daily riders")
 
 
-def counts(counted: tuple[str, ...], sentence: str) -> bool | None:
-    """Does a number in the sentence count the question's noun ("640 jobs" for "how many jobs")?
-    None when the sentence does not hold the noun at all: then any number may be the answer
-    ("population of 5,000" for "how many people live there")."""
-    pairs = _pairs(sentence)
+def counts(counted: tuple[str, ...], pairs: Pairs) -> bool | None:
+    """Does a number in the sentence (its words and terms, `pairs`) count the question's noun ("640
+    jobs" for "how many jobs")? None when the sentence does not hold the noun at all: then any number
+    may be the answer ("population of 5,000" for "how many people live there")."""
     spots = [i for i, (_, t) in enumerate(pairs) if t in counted]
     if not spots:
         return None
@@ -173,8 +173,3 @@ def counts(counted: tuple[str, ...], sentence: str) -> bool | None:
             if term[:1].isdigit() or word in _NUMBER_WORDS:
                 return True
     return False
-
-
-@lru_cache(maxsize=65536)
-def _pairs(sentence: str) -> tuple[tuple[str, str], ...]:
-    return tuple(words_and_terms(sentence))

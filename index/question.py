@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from index.analyze import STOPWORDS, words_and_terms
+from index.memo import KindMatches
 
 _MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
 _DAYS = "Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday"
@@ -120,17 +121,17 @@ def echoes(q: Question, sentence: str) -> bool:
     return bool(q.embedded) and bool(_echo_pattern(q.embedded).search(sentence))
 
 
-def cue(qtype: str, sentence: str, known: frozenset[str] = frozenset()) -> bool:
+def cue(qtype: str, sentence: str, known: frozenset[str] = frozenset(), matches: KindMatches | None = None) -> bool:
     """Does the sentence hold the kind of thing the question asks for, and something new of that kind?
     The answer to "who won the 1998 World Cup" is a name other than "World Cup", and to "when did it
-    open in 1998" a date other than 1998: a match made only of `known` terms does not count."""
-    return any(not terms or not terms <= known for terms in _kind_matches(qtype, sentence))
+    open in 1998" a date other than 1998: a match made only of `known` terms does not count. `matches`
+    is kind_matches remembered per sentence by the index (index/memo.py), when the caller has one."""
+    found = (matches or kind_matches)(qtype, sentence)
+    return any(not terms or not terms <= known for terms in found)
 
 
-@lru_cache(maxsize=65536)
-def _kind_matches(qtype: str, sentence: str) -> tuple[frozenset[str], ...]:
-    """The terms of each match of the question type's pattern in the sentence: a sentence is scored
-    for many questions, and searching it is most of the cost of `cue`."""
+def kind_matches(qtype: str, sentence: str) -> tuple[frozenset[str], ...]:
+    """The terms of each match of the question type's pattern in the sentence."""
     pattern = CUES.get(qtype)
     if pattern is None:
         return ()

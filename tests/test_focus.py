@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.analyze import tokenize
+from index.analyze import tokenize, words_and_terms
 from index.focus import counts, focus
 
 
@@ -43,7 +43,11 @@ def test_how_many_counts_the_noun_phrase_up_to_its_plural() -> None:
 
 def test_a_number_must_stand_just_before_the_counted_noun() -> None:
     ferries = tuple(tokenize("ferries"))
-    assert counts(ferries, "The authority runs twelve diesel ferries.") is True
-    assert counts(ferries, "About 2,000 daily riders use the ferries.") is False  # the number counts riders
-    assert counts(ferries, "The ferries were late in 2024.") is False
-    assert counts(ferries, "The budget is 5 million dollars.") is None  # no ferries: any number may answer
+    assert counts(ferries, _pairs("The authority runs twelve diesel ferries.")) is True
+    assert counts(ferries, _pairs("About 2,000 daily riders use the ferries.")) is False  # the number counts riders
+    assert counts(ferries, _pairs("The ferries were late in 2024.")) is False
+    assert counts(ferries, _pairs("The budget is 5 million dollars.")) is None  # no ferries: any number may answer
+
+
+def _pairs(sentence: str) -> tuple[tuple[str, str], ...]:
+    return tuple(words_and_terms(sentence))

@@ -11,6 +11,7 @@ from index.build import build
 from index.clean import clean
 from index.corpus import Corpus
 from index.read import read_story
+from index.service import AnswerService
 from index.split import passages
 from index.store import VERSION, IndexFileError, load
 from tests.conftest import RAIL, SEED
@@ -113,3 +114,17 @@ def test_stray_spaces_in_stored_terms_change_nothing(index_path: Path, tmp_path:
     assert odd.avg_sentence_len == plain.avg_sentence_len
     assert list(odd.sentence_terms) == list(plain.sentence_terms)
     assert odd.ranker.top(["summit", "talk"], 5) == plain.ranker.top(["summit", "talk"], 5)
+
+
+def test_a_reload_drops_the_old_index_s_sentence_memos(service: AnswerService) -> None:
+    """Per-sentence facts are remembered by the loaded index, not by the process: a reload lets them go."""
+    import gc
+    import weakref
+
+    service.ask("How many riders would the strike have affected?")
+    facts = weakref.ref(service.corpus.facts)
+    assert facts() is not None
+    service.reload(rebuild=False)
+    gc.collect()
+    assert facts() is None
+    assert service.corpus.facts is not None
