@@ -305,9 +305,7 @@ def _inner(part: list[Example], columns: list[int], ev: Evidence) -> tuple[Linea
         inner_ranker = fit_ranker([part[i] for i in fit_on], columns)
         inner += [_outcome(part[i], inner_ranker, None, columns, ev) for i in held]
     cal = fit_calibration([t for _, t in inner])
-    rescored = [
-        Outcome(o.dataset, o.answerable, confidence(cal, t.inputs), o.top_right, o.rr) for o, t in inner
-    ]
+    rescored = [Outcome(o.dataset, o.answerable, confidence(cal, t.inputs), o.top_right, o.rr) for o, t in inner]
     return fit_ranker(part, columns), cal, rescored
 
 
