@@ -5,10 +5,12 @@ weights name the features of index/features.py. There are two weight sets: "lexi
 sentence embedder is on, and "semantic", which also weighs the embedding features.
 
 The confidence is the chance that the best-scored sentence answers the question: a logistic curve
-(Platt scaling) over that sentence's share of the candidates' softmax (the ranker's own chance that
-it is the one, whatever the number of candidates), its margin to the runner-up, the number of
-candidates, and its own features (a question whose rare words the story lacks scores low whatever the
-ranking), fitted out of fold.
+(Platt scaling), fitted out of fold, over evidence that means the same whatever the size of the story
+or the index: the best sentence's own features (how much of the question it holds, whether it holds
+the kind of thing asked for, its cosine with the question, ...) and its margins to the runner-up in
+those same terms. The file names which features and margins it weighs; the fit leaves out the number
+of candidates, a softmax share over them and raw BM25 scores, which say more about which data set a
+question comes from than about whether its best sentence answers it.
 """
 
 from __future__ import annotations
@@ -24,20 +26,23 @@ import numpy as np
 from index.features import FEATURES
 
 FORMAT = "storybot-answer-model"
-VERSION = 1
+VERSION = 2
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
 MODES = ("lexical", "semantic")
-# what the confidence weighs besides the best candidate's features, in this order
-CONFIDENCE_INPUTS = ("share", "margin", "candidates")
+# what a margin to the runner-up can be taken in: the ranker's score, or any feature
+MARGINS: tuple[str, ...] = ("score", *FEATURES)
 
 
-def confidence_inputs(scores: np.ndarray) -> np.ndarray:
-    """The best score's softmax share among all, its margin to the runner-up (0 alone), and the log of
-    the candidate count. Shared with tools/fit_answer.py, so fitting and serving agree."""
-    top = float(scores.max())
-    share = 1.0 / float(np.exp(scores - top).sum())
-    margin = top - float(np.partition(scores, -2)[-2]) if len(scores) > 1 else 0.0
-    return np.array([share, margin, np.log(len(scores))])
+def evidence(scores: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What the confidence weighs: the best-scored candidate's features (the first of the best, on a
+    tie) and its margins to the runner-up by score, in MARGINS order (0 when it is alone). Shared with
+    tools/fit_answer.py, so fitting and serving agree."""
+    order = np.lexsort((np.arange(len(scores)), -scores))
+    top = matrix[order[0]]
+    if len(scores) < 2:
+        return top, np.zeros(len(MARGINS))
+    second = matrix[order[1]]
+    return top, np.concatenate(([scores[order[0]] - scores[order[1]]], top - second))
 
 
 class AnswerModelError(Exception):
@@ -50,9 +55,9 @@ class Ranker:
 
     weights: np.ndarray  # one per FEATURES column; 0 for a feature this set does not use
     bias: float
-    calibration: np.ndarray  # the confidence per unit of each of CONFIDENCE_INPUTS
     calibration_bias: float
-    feature_calibration: np.ndarray  # ... and per unit of each of the best candidate's features
+    feature_calibration: np.ndarray  # the confidence's logit per unit of each of the best candidate's features
+    margin_calibration: np.ndarray  # ... and per unit of each of its MARGINS to the runner-up
     min_confidence: float  # answered at or above this (chosen out of fold for accuracy)
     maybe_confidence: float  # from here up to min_confidence: "the story may not say", with the nearest sentence
 
@@ -64,9 +69,8 @@ class Ranker:
         """The chance that the best-scored candidate (first of the best, on a tie) is the answer."""
         if len(scores) == 0:
             return 0.0
-        top = int(np.argmax(scores))
-        z = float(confidence_inputs(scores) @ self.calibration) + self.calibration_bias
-        z += float(matrix[top] @ self.feature_calibration)
+        top, margins = evidence(scores, matrix)
+        z = float(top @ self.feature_calibration) + float(margins @ self.margin_calibration) + self.calibration_bias
         return 1.0 / (1.0 + math.exp(-z)) if z > -500 else 0.0
 
 
@@ -85,15 +89,15 @@ def _number(value: object, where: str) -> float:
     return float(value)
 
 
-def _feature_weights(weights: object, where: str) -> np.ndarray:
-    """Weights named by feature, as one vector in FEATURES order (0 for a feature not named)."""
+def _feature_weights(weights: object, where: str, names: tuple[str, ...] = FEATURES) -> np.ndarray:
+    """Weights named by feature, as one vector in `names` order (0 for a feature not named)."""
     if not isinstance(weights, dict) or not weights:
         raise AnswerModelError(f"{where} is not an object of feature weights")
-    unknown = sorted(set(weights) - set(FEATURES))
+    unknown = sorted(set(weights) - set(names))
     if unknown:
         raise AnswerModelError(f"{where} weighs feature {unknown[0]!r}, which this storybot does not compute")
-    vector = np.zeros(len(FEATURES))
-    for n, name in enumerate(FEATURES):
+    vector = np.zeros(len(names))
+    for n, name in enumerate(names):
         if name in weights:
             vector[n] = _number(weights[name], f"{where}.{name}")
     return vector
@@ -106,8 +110,8 @@ def _ranker(raw: object, mode: str) -> Ranker:
     cal = raw.get("confidence")
     if not isinstance(cal, dict):
         raise AnswerModelError(f"modes.{mode}.confidence is not an object")
-    calibration = np.array([_number(cal.get(k), f"modes.{mode}.confidence.{k}") for k in CONFIDENCE_INPUTS])
     feature_calibration = _feature_weights(cal.get("weights"), f"modes.{mode}.confidence.weights")
+    margin_calibration = _feature_weights(cal.get("margins"), f"modes.{mode}.confidence.margins", MARGINS)
     low = _number(raw.get("maybe_confidence"), f"modes.{mode}.maybe_confidence")
     high = _number(raw.get("min_confidence"), f"modes.{mode}.min_confidence")
     if not 0.0 <= low <= high <= 1.0:
@@ -115,9 +119,9 @@ def _ranker(raw: object, mode: str) -> Ranker:
     return Ranker(
         vector,
         _number(raw.get("bias"), f"modes.{mode}.bias"),
-        calibration,
         _number(cal.get("bias"), f"modes.{mode}.confidence.bias"),
         feature_calibration,
+        margin_calibration,
         high,
         low,
     )

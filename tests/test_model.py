@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from index.features import FEATURES, LEXICAL, SEMANTIC
-from index.model import MODEL_PATH, AnswerModelError, confidence_inputs, load, parse
+from index.model import MARGINS, MODEL_PATH, AnswerModelError, evidence, load, parse
 
 
 @pytest.fixture(scope="module")
@@ -47,22 +47,35 @@ def test_scores_are_the_weighted_sum_of_the_named_features(shipped: dict[str, ob
     assert ranker.score(row)[0] == pytest.approx(weights["held"] + ranker.bias)
 
 
-def test_confidence_is_the_logistic_of_the_best_candidates_share_margin_count_and_features(
+def test_confidence_is_the_logistic_of_the_best_candidates_features_and_margins_to_the_runner_up(
     shipped: dict[str, object],
 ) -> None:
     ranker = parse(shipped).lexical
+    held = FEATURES.index("held")
     matrix = np.zeros((3, len(FEATURES)))
-    matrix[1, FEATURES.index("held")] = 0.5
+    matrix[:, held] = [0.2, 0.5, 0.9]
     scores = np.array([0.0, 2.0, -1.0])
-    inputs = confidence_inputs(scores)
-    assert inputs[0] == pytest.approx(np.exp(2.0) / np.exp(scores).sum())  # the best one's softmax share
-    assert inputs[1] == pytest.approx(2.0)  # its margin to the runner-up
-    assert inputs[2] == pytest.approx(np.log(3))
-    z = inputs @ ranker.calibration + ranker.calibration_bias + matrix[1] @ ranker.feature_calibration
+    top, margins = evidence(scores, matrix)
+    assert top[held] == pytest.approx(0.5)  # the best-scored candidate's own features
+    assert margins[MARGINS.index("score")] == pytest.approx(2.0)  # its margin to the runner-up by score
+    assert margins[MARGINS.index("held")] == pytest.approx(0.3)  # ... and in each feature
+    z = top @ ranker.feature_calibration + margins @ ranker.margin_calibration + ranker.calibration_bias
     assert ranker.confidence(scores, matrix) == pytest.approx(1 / (1 + np.exp(-z)))
     assert 0.0 <= ranker.confidence(scores, matrix) <= 1.0
     assert ranker.confidence(np.zeros(0), np.zeros((0, len(FEATURES)))) == 0.0
-    assert confidence_inputs(np.array([1.5]))[1] == 0.0  # alone: no margin
+    assert not evidence(np.array([1.5]), matrix[:1])[1].any()  # alone: no margin
+    tied, _ = evidence(np.array([1.0, 1.0]), matrix[1:])
+    assert tied[held] == pytest.approx(0.5)  # on a tie, the first
+
+
+def test_the_confidence_weighs_nothing_that_grows_with_the_story_or_the_index(shipped: dict[str, object]) -> None:
+    """Candidate counts, BM25 scores and positions tell short documents from long ones, and so one
+    data set's share of answerable questions from another's: not whether the best sentence answers."""
+    size_bound = {"passage_rel", "passage_abs", "passage_rank", "story_lead", "paragraph_lead", "held_gap"}
+    for mode in shipped["modes"].values():  # type: ignore[attr-defined]
+        weighed = set(mode["confidence"]["weights"]) | set(mode["confidence"]["margins"])
+        assert weighed
+        assert not weighed & size_bound
 
 
 @pytest.mark.parametrize(
@@ -75,6 +88,7 @@ def test_confidence_is_the_logistic_of_the_best_candidates_share_margin_count_an
         (lambda d: d["modes"]["lexical"]["weights"].update(held="x"), "weights.held is not a number"),
         (lambda d: d["modes"]["lexical"].update(min_confidence=2.0), "min_confidence <= 1"),
         (lambda d: d["modes"]["lexical"].pop("confidence"), "confidence is not an object"),
+        (lambda d: d["modes"]["lexical"]["confidence"]["margins"].update(made_up=1.0), "margins weighs feature"),
     ],
 )
 def test_a_bad_model_is_one_clear_error(shipped: dict[str, object], change: object, message: str) -> None:
@@ -92,7 +106,7 @@ def test_a_damaged_or_missing_file_names_the_file_and_the_fix(tmp_path: Path) ->
     assert "\n" not in str(err.value)
     with pytest.raises(AnswerModelError, match="no answer model at"):
         load(tmp_path / "missing.json")
-    bad.write_text('{"format": "storybot-answer-model", "version": 1, "modes": {}}', encoding="utf-8")
+    bad.write_text('{"format": "storybot-answer-model", "version": 2, "modes": {}}', encoding="utf-8")
     load.cache_clear()
     with pytest.raises(AnswerModelError, match=r"unusable: no lexical weights \(modes.lexical\); run `make fit`"):
         load(bad)

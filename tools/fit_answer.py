@@ -11,10 +11,17 @@ Data, read from ../shared at fit time and never copied into the project:
   of its article, and of the whole index (then the sentence must also be from its article).
 
 Every feature comes from index.features.featurize, the function that serves answers. The candidates'
-scores come from a logistic regression (scikit-learn, only here); the confidence from a second one,
-Platt scaling over the best candidate's score and its margin to the runner-up. Everything reported is
-out of fold: five folds split by WikiQA document and SQuAD article, never by question, and the
-calibration inside each fold is itself fitted on inner folds of the training part only.
+scores come from a listwise logistic ranker; the confidence from a logistic regression (Platt scaling,
+scikit-learn, only here) over the best candidate's own features and its margins to the runner-up,
+fitted on out-of-fold rankings with WikiQA and SQuAD weighing the same. It weighs only evidence that
+means the same whatever the size of the document (CONFIDENCE_FEATURES, CONFIDENCE_MARGINS): not the
+number of candidates, a softmax share over them, raw BM25 scores or positions, which tell the data sets
+apart (short WikiQA documents, mostly unanswerable; long SQuAD articles) more than right from wrong.
+
+Everything reported is out of fold: five folds split by WikiQA document and SQuAD article, never by
+question, and the calibration inside each fold is itself fitted on inner folds of the training part
+only. Transfer, the same procedure across data sets: fitted on one of WikiQA and SQuAD alone (threshold
+included, chosen on its inner folds) and scored on the other.
 WikiQA dev and the story question sets are checks (`make eval`), never read here.
 """
 
@@ -41,7 +48,7 @@ from index.build import build  # noqa: E402
 from index.corpus import Corpus  # noqa: E402
 from index.evaluate import WikiDoc, _closest, parse_wikiqa  # noqa: E402
 from index.features import FEATURES, LEXICAL, SEMANTIC, featurize  # noqa: E402
-from index.model import CONFIDENCE_INPUTS, FORMAT, MODEL_PATH, VERSION, confidence_inputs, parse  # noqa: E402
+from index.model import FORMAT, MARGINS, MODEL_PATH, VERSION, evidence, parse  # noqa: E402
 from index.question import parse as parse_question  # noqa: E402
 from index.service import NamedEmbedder, load_embedder  # noqa: E402
 
@@ -54,6 +61,22 @@ INNER_FOLDS = 4
 K = 3  # answers asked for: the candidate pool of `storybot ask`'s default
 BINS = 10
 MAYBE_PRECISION = 1 / 3  # the middle band: the nearest sentence is right at least this often
+# What the confidence weighs (those of a mode's features): the best candidate's own evidence, and its
+# margins to the runner-up in the same terms. Chosen by out-of-fold calibration and transfer.
+CONFIDENCE_FEATURES: tuple[str, ...] = (
+    "held",
+    "asks_kind",
+    "cue",
+    "near",
+    "short",
+    "verb_missing",
+    "counted",
+    "uncounted",
+    "missing_rare",
+    "cosine",
+    "cosine_held",
+)
+CONFIDENCE_MARGINS: tuple[str, ...] = ("held", "cosine")
 
 
 @dataclass(slots=True)
@@ -186,29 +209,59 @@ def fit_ranker(examples: list[Example], columns: list[int], l2: float = 1.0) -> 
     return Linear(weights, float(-(weights * mean).sum()))
 
 
-def top_of(e: Example, ranker: Linear, columns: list[int]) -> tuple[np.ndarray, bool, list[str]]:
-    """What the confidence is fitted on for the best candidate (index.model.confidence_inputs: its share
-    of the candidates' softmax, its margin to the runner-up, the candidate count, its features), whether
-    it is right, and the ranking."""
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Which of index.model.evidence's numbers the confidence weighs: positions in its features
+    followed by its margins."""
+
+    features: tuple[str, ...]
+    margins: tuple[str, ...]
+
+    @property
+    def picks(self) -> list[int]:
+        return [FEATURES.index(n) for n in self.features] + [len(FEATURES) + MARGINS.index(n) for n in self.margins]
+
+
+@dataclass(frozen=True, slots=True)
+class Top:
+    """The best candidate of one question: the evidence the confidence weighs, and whether it is right."""
+
+    inputs: np.ndarray
+    right: bool
+    dataset: str
+
+
+def top_of(e: Example, ranker: Linear, columns: list[int], ev: Evidence) -> tuple[Top, list[str]]:
+    """The best candidate's evidence (index.model.evidence), whether it is right, and the ranking."""
     if not len(e.labels):
-        return np.zeros(len(CONFIDENCE_INPUTS) + len(columns)), False, []
+        return Top(np.zeros(len(ev.picks)), False, e.dataset), []
     scores = ranker(e.matrix[:, columns])
     order = np.lexsort((np.arange(len(scores)), -scores))
     ranking = list(dict.fromkeys(e.keys[i] for i in order.tolist()))
-    inputs = np.concatenate((confidence_inputs(scores), e.matrix[order[0], columns]))
-    return inputs, bool(e.labels[order[0]]), ranking
+    top, margins = evidence(scores, e.matrix)
+    return Top(np.concatenate((top, margins))[ev.picks], bool(e.labels[order[0]]), e.dataset), ranking
 
 
-def fit_calibration(tops: list[tuple[np.ndarray, bool]]) -> Linear:
-    """Logistic regression (Platt scaling, widened to the best candidate's own features): the chance
-    that the best candidate is right. Unanswerable questions count: their best candidate is wrong."""
+def _family(dataset: str) -> str:
+    return "squad" if dataset.startswith("squad") else dataset
+
+
+def fit_calibration(tops: list[Top]) -> Linear:
+    """Logistic regression (Platt scaling, widened to the best candidate's evidence): the chance that
+    the best candidate is right. Unanswerable questions count: their best candidate is wrong. WikiQA
+    and SQuAD weigh the same, so neither's share of answerable questions becomes the prior."""
     from sklearn.linear_model import LogisticRegression
 
-    x = np.vstack([t for t, _ in tops])
-    y = np.asarray([ok for _, ok in tops])
+    x = np.vstack([t.inputs for t in tops])
+    y = np.asarray([t.right for t in tops])
+    per_set: dict[str, int] = {}
+    for t in tops:
+        per_set[_family(t.dataset)] = per_set.get(_family(t.dataset), 0) + 1
+    w = np.asarray([1.0 / per_set[_family(t.dataset)] for t in tops])
+    w *= len(tops) / w.sum()
     mean, scale = x.mean(axis=0), x.std(axis=0)
     scale = np.where(scale > 0, scale, 1.0)
-    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y)
+    model = LogisticRegression(C=1.0, max_iter=2000).fit((x - mean) / scale, y, sample_weight=w)
     weights = model.coef_[0] / scale
     return Linear(weights, float(model.intercept_[0] - (weights * mean).sum()))
 
@@ -236,28 +289,50 @@ class Outcome:
     rr: float  # reciprocal rank of the first right candidate (0 if none)
 
 
-def out_of_fold(examples: list[Example], columns: list[int]) -> tuple[list[Outcome], list[tuple[np.ndarray, bool]]]:
+def _outcome(e: Example, ranker: Linear, cal: Linear | None, columns: list[int], ev: Evidence) -> tuple[Outcome, Top]:
+    top, ranking = top_of(e, ranker, columns, ev)
+    right = {k for k, lab in zip(e.keys, e.labels.tolist(), strict=True) if lab}
+    rank = next((r for r, key in enumerate(ranking) if key in right), None)
+    sure = 0.0 if cal is None else confidence(cal, top.inputs)
+    return Outcome(e.dataset, e.answerable, sure, top.right, 0.0 if rank is None else 1 / (1 + rank)), top
+
+
+def _inner(part: list[Example], columns: list[int], ev: Evidence) -> tuple[Linear, Linear, list[Outcome]]:
+    """A ranker fitted on `part`, and the calibration fitted on the rankings of its inner folds, each
+    scored by a ranker fitted without it; with those inner outcomes, as that calibration scores them."""
+    inner: list[tuple[Outcome, Top]] = []
+    for fit_on, held in _folds(part, INNER_FOLDS):
+        inner_ranker = fit_ranker([part[i] for i in fit_on], columns)
+        inner += [_outcome(part[i], inner_ranker, None, columns, ev) for i in held]
+    cal = fit_calibration([t for _, t in inner])
+    rescored = [Outcome(o.dataset, o.answerable, confidence(cal, t.inputs), o.top_right, o.rr) for o, t in inner]
+    return fit_ranker(part, columns), cal, rescored
+
+
+def out_of_fold(examples: list[Example], columns: list[int], ev: Evidence) -> tuple[list[Outcome], list[Top]]:
     """Every question scored by a ranker and a calibration fitted without its document or article."""
     outcomes: list[Outcome | None] = [None] * len(examples)
-    tops: list[tuple[np.ndarray, bool] | None] = [None] * len(examples)
+    tops: list[Top | None] = [None] * len(examples)
     for train, test in _folds(examples, FOLDS):
-        part = [examples[i] for i in train]
-        inner: list[tuple[np.ndarray, bool]] = []
-        for fit_on, held in _folds(part, INNER_FOLDS):
-            inner_ranker = fit_ranker([part[i] for i in fit_on], columns)
-            inner += [top_of(part[i], inner_ranker, columns)[:2] for i in held]
-        cal = fit_calibration(inner)
-        ranker = fit_ranker(part, columns)
+        ranker, cal, _ = _inner([examples[i] for i in train], columns, ev)
         for i in test:
-            e = examples[i]
-            inputs, ok, ranking = top_of(e, ranker, columns)
-            tops[i] = (inputs, ok)
-            right = {k for k, lab in zip(e.keys, e.labels.tolist(), strict=True) if lab}
-            rank = next((r for r, key in enumerate(ranking) if key in right), None)
-            outcomes[i] = Outcome(
-                e.dataset, e.answerable, confidence(cal, inputs), ok, 0.0 if rank is None else 1 / (1 + rank)
-            )
+            outcomes[i], tops[i] = _outcome(examples[i], ranker, cal, columns, ev)
     return [o for o in outcomes if o is not None], [t for t in tops if t is not None]
+
+
+def transfer(examples: list[Example], columns: list[int], ev: Evidence) -> dict[str, object]:
+    """Fitted on one data set alone (ranker, calibration and minimum confidence, all as `make fit`
+    does, the minimum chosen on its inner folds) and scored on the other: does the confidence mean the
+    same on data it has never seen the like of?"""
+    out: dict[str, object] = {}
+    for source, target in (("squad", "wikiqa"), ("wikiqa", "squad")):
+        ranker, cal, inner = _inner([e for e in examples if _family(e.dataset) == source], columns, ev)
+        threshold, _ = choose_thresholds(inner)
+        scored = [_outcome(e, ranker, cal, columns, ev)[0] for e in examples if _family(e.dataset) == target]
+        found = figures(scored, threshold)
+        found.pop("all")
+        out[f"{source}_to_{target}"] = {"min_confidence": threshold, **found}
+    return out
 
 
 def ece(pairs: list[tuple[float, bool]]) -> tuple[float, list[dict[str, float]]]:
@@ -332,25 +407,28 @@ def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
 
 def fit_mode(examples: list[Example], names: tuple[str, ...]) -> dict[str, object]:
     columns = [FEATURES.index(n) for n in names]
+    ev = Evidence(tuple(n for n in CONFIDENCE_FEATURES if n in names), tuple(CONFIDENCE_MARGINS))
+    ev = Evidence(ev.features, tuple(n for n in ev.margins if n == "score" or n in names))
     start = time.perf_counter()
-    outcomes, tops = out_of_fold(examples, columns)
+    outcomes, tops = out_of_fold(examples, columns, ev)
     cal = fit_calibration(tops)
     ranker = fit_ranker(examples, columns)
     threshold, low = choose_thresholds(outcomes)
+    found = figures(outcomes, threshold)
+    found["transfer"] = transfer(examples, columns, ev)
     print(f"  fitted {len(names)} features in {time.perf_counter() - start:.0f} s")
+    weights = [round(float(w), 6) for w in cal.weights]
     return {
         "weights": {n: round(float(w), 6) for n, w in zip(names, ranker.weights, strict=True)},
         "bias": round(ranker.bias, 6),
         "confidence": {
-            **{n: round(float(w), 6) for n, w in zip(CONFIDENCE_INPUTS, cal.weights, strict=False)},
             "bias": round(cal.bias, 6),
-            "weights": {
-                n: round(float(w), 6) for n, w in zip(names, cal.weights[len(CONFIDENCE_INPUTS) :], strict=True)
-            },
+            "weights": dict(zip(ev.features, weights[: len(ev.features)], strict=True)),
+            "margins": dict(zip(ev.margins, weights[len(ev.features) :], strict=True)),
         },
         "min_confidence": threshold,
         "maybe_confidence": low,
-        "out_of_fold": figures(outcomes, threshold),
+        "out_of_fold": found,
     }
 
 
@@ -372,7 +450,7 @@ def main(argv: list[str]) -> int:
         sq, sq_counts = squad(embedder)
         print(f"{mode}: features of {len(wiki) + len(sq)} questions in {time.perf_counter() - start:.0f} s")
         modes[mode] = fit_mode(wiki + sq, names)
-        print(json.dumps(modes[mode]["out_of_fold"], indent=None)[:1200])
+        print(json.dumps(modes[mode]["out_of_fold"], indent=None))
         fitted_on = {
             "wikiqa": {"file": "WikiQA-train.tsv (Yang, Yih and Meek, EMNLP 2015)", **wiki_counts},
             "squad2": {
@@ -384,6 +462,7 @@ def main(argv: list[str]) -> int:
             "candidates_per_question": f"the sentences of BM25's best passages for k={K}, and with embeddings "
             "(semantic) those nearest the question",
             "folds": f"{FOLDS} by document/article (GroupKFold); calibration inside each on {INNER_FOLDS} inner folds",
+            "transfer": "fitted on SQuAD alone and scored on WikiQA, and the reverse",
         }
     model = {
         "format": FORMAT,
