@@ -185,7 +185,8 @@ class AnswerService:
                 answer = dataclasses.replace(self._follow(resolution, story, k), question=question)
             else:
                 answer = self.ask(question, story, k)
-        best = answer.best if answer.answered else None
+        # what the reader was shown, even under "the story may not say": what a follow-up's "so" refers to
+        best = answer.best if answer.answered or answer.maybe else None
         turn = dialogue.Turn(
             question,
             understood,
