@@ -259,7 +259,7 @@ def test_jsonl_chat_ids_hold_conversations_in_input_order(index_path: Path) -> N
     assert result.returncode == 0, result.stderr
     out = [json.loads(x) for x in result.stdout.splitlines()]
     assert [o["question"] for o in out] == [x["question"] for x in lines]
-    assert all(set(o) == {"question", "answered", "answers", "understood"} for o in out)
+    assert all(set(o) == {"question", "answered", "confidence", "answers", "understood"} for o in out)
     assert out[0]["understood"] == "Who is Carl Beaumont?"
     assert out[2]["understood"] == "What did Carl Beaumont say the deal would cost?"
     assert "$41 million" in out[2]["answers"][0]["sentence"]
