@@ -4,9 +4,9 @@ A story of ten sentences gives no useful idf: "think" and "bitcoin" are both uns
 word frequencies tell them apart: a question's rare words are the ones the story must hold, its
 common words ("think", "big", "go") may be phrased otherwise.
 
-`import wordfreq` and its large English table cost about 0.3 s, twice the rest of a cold
+`import wordfreq` and its large English table cost more than the rest of a cold
 `storybot ask`. Only the top of the scale matters here (is a word common?), so the small table,
-every word at Zipf 3 or above, is read straight from wordfreq's data file: about 15 ms, once.
+every word at Zipf 3 or above, is read straight from wordfreq's data file, once.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ BELOW_SMALL_TABLE = 2.0
 def _zipf_table() -> dict[str, float]:
     import msgpack  # wordfreq's own dependency; its table format is pinned by wordfreq<4
 
-    # find_spec locates the package without running its __init__, which alone costs 0.1 s
+    # find_spec locates the package without running its __init__, which is slow by itself
     spec = find_spec("wordfreq")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("wordfreq is not installed: reinstall storybot")

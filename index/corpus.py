@@ -24,7 +24,7 @@ from index.memo import SentenceFacts
 from index.question import kind_matches
 from index.rank import PassageRanker, TokenTable, firsts
 from index.store import IndexFile, decode_embeddings, load
-from index.types import Citation, Passage, Sentence, StoryMeta
+from index.types import Citation, Passage, Sentence, StoryMeta, passage_id
 
 SPLIT_BLOCK = 8192  # sentences whose terms are split into strings at a time while loading
 
@@ -136,7 +136,7 @@ class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
     def __init__(self, columns: _Columns) -> None:
         self._c = columns
         # the same passages come up question after question, so recent ones stay split; not all of them:
-        # a large index's split terms would take a quarter of its memory again (+59 MB at 100k sentences)
+        # a large index's split terms would take a good share of its memory again
         self._split = lru_cache(maxsize=8192)(self._split_passage)
 
     def __len__(self) -> int:
@@ -185,7 +185,7 @@ class Corpus:
             chunk: dict[int, int] = {}
             for paragraph, size in zip(rec.passage_paragraphs, rec.passage_sentences, strict=True):
                 chunk[paragraph] = chunk.get(paragraph, 0) + 1
-                passage_ids.append(f"{rec.id}:{paragraph}.{chunk[paragraph]}")
+                passage_ids.append(passage_id(rec.id, paragraph, chunk[paragraph]))
                 self.lead.append(seen)
                 seen += size
             story_of.extend([rec.id] * len(rec.passage_sentences))

@@ -19,6 +19,7 @@ from index.background import rarity
 from index.corpus import Corpus
 from index.focus import counts, focus
 from index.question import Question, cue, echoes, spells_out
+from index.rank import lucene_idf
 
 # The order of the columns of every feature matrix. The model file names its weights by these names.
 LEXICAL: tuple[str, ...] = (
@@ -209,11 +210,11 @@ def _add_nearest(
 def _weights(corpus: Corpus, q: Question) -> dict[str, float]:
     """Each term's weight: its rarity in English times its idf in the index, relative to an unseen term's."""
     n = corpus.sentence_count
-    unseen = math.log(1.0 + (n + 0.5) / 0.5)
+    unseen = lucene_idf(n, 0)
     out: dict[str, float] = {}
     for term, word in zip(q.terms, q.words, strict=True):
         df = corpus.sentence_df.get(term, 0)
-        idf = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) / unseen
+        idf = lucene_idf(n, df) / unseen
         out[term] = rarity(word) * idf
     return out
 

@@ -150,7 +150,7 @@ def strip_markdown_mapped(text: str) -> tuple[str, tuple[int, ...]]:
 
 
 def _from_html(path: Path, html: str, warning: str) -> RawStory:
-    # trafilatura costs 0.3 s to import: only pay it when a story is HTML
+    # trafilatura is slow to import: only pay for it when a story is HTML
     import trafilatura
 
     try:

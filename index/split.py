@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from index.segment import sentence_starts
-from index.types import Paragraph, Passage, Sentence, Story
+from index.types import Paragraph, Passage, Sentence, Story, passage_id
 
 PASSAGE_SENTENCES = 3
 
@@ -66,7 +66,7 @@ def passages(story: Story, size: int = PASSAGE_SENTENCES) -> list[Passage]:
             cut += width
             out.append(
                 Passage(
-                    id=f"{story.id}:{paragraph.number}.{c + 1}",
+                    id=passage_id(story.id, paragraph.number, c + 1),
                     story_id=story.id,
                     paragraph=paragraph.number,
                     sentences=window,

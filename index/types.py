@@ -60,6 +60,11 @@ class Sentence:
     end: int
 
 
+def passage_id(story_id: str, paragraph: int, window: int) -> str:
+    """A passage's id: its story, its paragraph, and which window of that paragraph it is (from 1)."""
+    return f"{story_id}:{paragraph}.{window}"
+
+
 @dataclass(frozen=True, slots=True)
 class Passage:
     """A paragraph-bounded window of sentences: the unit BM25 ranks."""
