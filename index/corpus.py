@@ -48,6 +48,17 @@ class StoryInfo:
         parts = [p for p in (self.byline and f"by {self.byline}", self.source) if p]
         return ", ".join(parts) or self.path
 
+    def details(self) -> list[tuple[str, str]]:
+        """What `/source` shows of the story beside its title, where the page says it: (what, line)."""
+        known = [
+            ("author", self.meta.byline or (f"By {self.byline}" if self.byline else "")),
+            ("publisher", self.source),
+            ("published", self.meta.published),
+            ("updated", self.meta.updated),
+            ("address", self.meta.url),
+        ]
+        return [(name, " ".join(value.split())) for name, value in known if value]
+
 
 def _term_ids(sentences: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Every term of every sentence (space-joined strings) as an id into a vocabulary kept in order of

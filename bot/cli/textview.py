@@ -45,15 +45,7 @@ def render_stories(stories: list[StoryInfo]) -> str:
 
 
 def render_source(story: StoryInfo) -> str:
-    m = story.meta
-    known = [
-        ("author", m.byline or (f"by {story.byline}" if story.byline else "")),
-        ("publisher", story.source),
-        ("published", m.published),
-        ("updated", m.updated),
-        ("address", m.url),
-    ]
-    details = "".join(f"  {name}: {one_line(value)}\n" for name, value in known if value)
+    details = "".join(f"  {name}: {one_line(value)}\n" for name, value in story.details())
     return printable(f"{story.title}\n  source: {story.credit}\n{details}  file: {story.path}\n") + (
         f"  {plural(story.passages, 'passage')}, {plural(story.dropped, 'line')} dropped as not the story"
     )

@@ -115,15 +115,7 @@ def stories_html(stories: list[StoryInfo]) -> str:
 
 
 def source_html(story: StoryInfo) -> str:
-    m = story.meta
-    known = [
-        ("Author", m.byline or (f"By {story.byline}" if story.byline else "")),
-        ("Publisher", story.source),
-        ("Published", m.published),
-        ("Updated", m.updated),
-        ("Address", m.url),
-    ]
-    details = "".join(f"{name}: {_fit(' '.join(value.split()), 500)}\n" for name, value in known if value)
+    details = "".join(f"{name.capitalize()}: {_fit(value, 500)}\n" for name, value in story.details())
     return (
         f"<b>{_fit(story.title, 1000)}</b>\nSource: {_fit(story.credit, 1000)}\n{details}"
         f"{plural(story.passages, 'passage')} (<code>{_fit(story.id, 500)}</code>)"
