@@ -94,8 +94,17 @@ def _serve(index_path: Path, stories: Path, questions_file: Path) -> dict[str, f
     asked = json.loads(questions_file.read_text(encoding="utf-8"))
     service = AnswerService(index_path, stories, semantic=True)
     service.open(build_if_missing=False)
+    index_mb = peak_rss_mb()  # peaks so far, so that the table can say which step raised it
+    service.embedder()
+    model_mb = peak_rss_mb()
     answered = sum(service.ask(question).answered for question in asked)
-    return {"rss_mb": peak_rss_mb(), "questions": len(asked), "answered": answered}
+    return {
+        "rss_mb": peak_rss_mb(),
+        "index_rss_mb": index_mb,
+        "model_rss_mb": model_mb,
+        "questions": len(asked),
+        "answered": answered,
+    }
 
 
 def _bm25s(index_path: Path) -> dict[str, float]:
