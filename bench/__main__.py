@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -89,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         report.throughput = throughput.measure(
             bundled_index, work / "bots", args.bot_questions, args.bot_chats, args.bot_rounds
         )
+    if hasattr(os, "getloadavg"):  # the load comes and goes on a shared machine: say where it ended too
+        report.machine += f", {os.getloadavg()[0]:.1f} at the end"
     text = report.markdown()
     print("\n" + text)
     args.out.write_text(text, encoding="utf-8")

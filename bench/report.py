@@ -41,6 +41,10 @@ def _cpu(run: dict[str, float]) -> str:
     return f"{run['cpu_seconds']:.1f} s" if "cpu_seconds" in run else "not measured"
 
 
+def _load(load: tuple[float, float] | None) -> str:
+    return f"; the machine's load average {load[0]:.1f} when it started, {load[1]:.1f} when it ended" if load else ""
+
+
 def met(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
@@ -149,7 +153,7 @@ class Report:
             f"its vectors of the corpus, from its own build, serve both sides. The hybrid from standard parts: "
             f"bm25s (its tokenizer, English stopwords, PyStemmer) takes the top 30 passages, sentence-transformers "
             f"on torch (CPU) embeds the question, and those passages' sentences are reranked by cosine. "
-            f"Torch side: {torch_side}. Measured one after the other in this run.",
+            f"Torch side: {torch_side}. Measured one after the other in this run{_load(sem.load)}.",
             "",
             "| measure | storybot | hybrid / sentence-transformers | ratio | target | met |",
             "| --- | --- | --- | --- | --- | --- |",

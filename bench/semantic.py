@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import site
 import subprocess
 import sys
@@ -43,6 +44,7 @@ class Semantic:
     torch_threads: int = 0
     torch_encode: dict[str, float] = field(default_factory=dict)  # sentence-transformers encoding every sentence
     serve: dict[str, float] = field(default_factory=dict)  # the serving process: peak RSS after answering
+    load: tuple[float, float] | None = None  # the machine's load average when the section started and ended
 
 
 def torch_python(given: Path | None) -> Path | None:
@@ -58,13 +60,34 @@ def torch_python(given: Path | None) -> Path | None:
 def measure(
     work: Path, stories: int, sentences: int, count: int, python: Path | None, probe: Probe, step: Callable[[str], None]
 ) -> Semantic:
+    out = Semantic(stories=stories)
+    started = _load_average()
+    _measure(out, work, sentences, count, python, probe, step)
+    ended = _load_average()
+    out.load = (started, ended) if started is not None and ended is not None else None
+    return out
+
+
+def _load_average() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+
+
+def _measure(
+    out: Semantic,
+    work: Path,
+    sentences: int,
+    count: int,
+    python: Path | None,
+    probe: Probe,
+    step: Callable[[str], None],
+) -> None:
     from index.answer import answer
     from index.corpus import Corpus
     from index.embed import model_zip_path
     from index.service import load_embedder
     from index.store import load
 
-    out = Semantic(stories=stories)
+    stories = out.stories
     folder = work / "semantic-stories"
     synth.write_stories(folder, stories, sentences)
     index = work / "semantic.json"
@@ -97,7 +120,7 @@ def measure(
 
     if python is None:
         out.torch = "not measured: no interpreter with torch and sentence-transformers (pip install -e '.[bench]')"
-        return out
+        return
     step(f"semantic: the hybrid (bm25s + sentence-transformers on torch) and encoding every sentence, by {python}")
     hybrid = work / "hybrid"
     hybrid.mkdir()
@@ -118,7 +141,7 @@ def measure(
     if run.returncode:
         last = (run.stderr.strip().splitlines() or ["no output"])[-1]
         out.torch = f"not measured: the torch side failed ({last})"
-        return out
+        return
     result = json.loads(run.stdout)
     out.torch = f"torch {result['torch']}, sentence-transformers {result['sentence_transformers']}"
     out.torch_threads = int(result["threads"])
@@ -129,7 +152,6 @@ def measure(
         "cpu_seconds": result["encode_cpu_seconds"],
         "sentences": result["sentences"],
     }
-    return out
 
 
 def _terms(question: str) -> list[str]:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import json
-import resource
 import sys
 import tempfile
 import time
@@ -95,7 +94,6 @@ def main(argv: list[str]) -> int:
         "encode_seconds": encode_seconds,
         "encode_cpu_seconds": encode_cpu,
         "sentences": len(texts),
-        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
     print(json.dumps(out))
     return 0

@@ -131,6 +131,7 @@ def semantic(hybrid_p99: float = 0.012, encode_seconds: float = 50.0, rss_mb: fl
         torch="torch 2.13.0+cpu, sentence-transformers 6.3.0",
         torch_threads=2,
         torch_encode={"seconds": encode_seconds, "cpu_seconds": 95.0, "sentences": 4_980.0},
+        load=(1.5, 4.0),
         serve={"rss_mb": rss_mb, "index_rss_mb": 150.0, "model_rss_mb": 290.0, "questions": 190.0, "answered": 20.0},
     )
 
@@ -141,6 +142,7 @@ def test_the_semantic_section_reads_as_ratios_beside_the_hybrid() -> None:
     table = r.markdown()
     assert "**4,980 sentences**" in table
     assert "torch 2.13.0+cpu, sentence-transformers 6.3.0, 2 threads" in table
+    assert "in this run; the machine's load average 1.5 when it started, 4.0 when it ended." in table
     assert _row(r, "| per question p50 (190 questions").endswith("| 5.00 ms | 8.00 ms | 0.62x | <= 1x | yes |")
     assert (
         _row(r, "| per question p99 |") == "| per question p99 | 10.0 ms | 12.0 ms | 0.83x | <= 1x and <= 33 ms | yes |"
