@@ -39,9 +39,12 @@ test: lint
 soak: install
 	STORYBOT_SOAK=1 $(BIN)/pytest -s -p no:cacheprovider tests/test_bot_soak.py
 
+# The `bench` extra brings torch (CPU) and sentence-transformers for the hybrid it compares against: never a
+# runtime dependency. Sizes: e.g. `make bench BENCH_ARGS="--semantic-stories 400"` (`python -m bench --help`).
+BENCH_ARGS ?=
 bench: install
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
-	$(BIN)/python -m bench --readme
+	$(BIN)/python -m bench --readme $(BENCH_ARGS)
 
 eval: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHON="$(CURDIR)/$(BIN)/python" ../shared/eval/run-dev-evals

@@ -1,5 +1,6 @@
 """`python -m bench`: time storybot on the bundled story, on a synthetic 100k-sentence newsroom beside
-rank-bm25 and bm25s, and from a cold start; print the table and write it to bench/RESULTS.md.
+rank-bm25 and bm25s, with sentence embeddings beside a bm25s + sentence-transformers hybrid, and from a cold
+start; print the table and write it to bench/RESULTS.md.
 
 Figures are from one run on this machine and are reported as ratios where there is something to
 compare against. Nothing here is a test: no figure ever fails a build.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,7 +20,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import coldstart, peers, questions, synth, throughput
+from bench import coldstart, peers, questions, semantic, synth, throughput
 from bench.report import Report
 from bench.stats import Latency, machine, time_each
 
@@ -37,19 +39,50 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--bot-rounds", type=int, default=5, help="bursts for each bot (default 5: a burst varies by 5-10%% here)"
     )
+    parser.add_argument(
+        "--semantic-stories",
+        type=int,
+        default=100,
+        help="synthetic stories for the section with embeddings (default 100: embedding every sentence of the full "
+        "newsroom takes many minutes on 2 cores)",
+    )
+    parser.add_argument(
+        "--semantic-questions", type=int, default=200, help="questions in the section with embeddings (default 200)"
+    )
+    parser.add_argument(
+        "--torch-python",
+        type=Path,
+        default=None,
+        help="an interpreter with torch and sentence-transformers for the hybrid (default: this one if it has them, "
+        f"else {semantic.NEARBY_TORCH} if it exists)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the table (default {RESULTS})")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md's Performance section")
     args = parser.parse_args(argv)
 
-    libs = ", ".join(f"{name} {version(name)}" for name in ("numpy", "rank-bm25", "bm25s", "pydantic"))
+    names = ("numpy", "rank-bm25", "bm25s", "pydantic", "onnxruntime", "tokenizers")
+    libs = ", ".join(f"{name} {version(name)}" for name in names)
     report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), libs)
     with tempfile.TemporaryDirectory(prefix="storybot-bench-") as tmp:
         work = Path(tmp)
         bundled_index = bundled(report, work)
         synthetic(report, work, args.stories, args.sentences, args.questions)
-        step(f"cold start, {args.rounds} alternating runs each")
+        report.semantic = semantic.measure(
+            work,
+            args.semantic_stories,
+            args.sentences,
+            args.semantic_questions,
+            semantic.torch_python(args.torch_python),
+            probe,
+            step,
+        )
+        step("the bundled story again, every sentence embedded, for the cold start with the model")
+        semantic_index = bundled_with_embeddings(work)
+        step(f"cold start, {args.rounds} runs of each command, taking turns")
         question = questions.BUNDLED[0]
-        report.cold = coldstart.measure(bundled_index, ROOT / "stories", work / "cwd", question, args.rounds)
+        report.cold = coldstart.measure(
+            bundled_index, ROOT / "stories", work / "cwd", question, args.rounds, semantic_index
+        )
         step(
             f"bot throughput: {args.bot_questions} questions from {args.bot_chats} chats, "
             f"{args.bot_rounds} bursts each for storybot serve and two echo bots"
@@ -57,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
         report.throughput = throughput.measure(
             bundled_index, work / "bots", args.bot_questions, args.bot_chats, args.bot_rounds
         )
+    if hasattr(os, "getloadavg"):  # the load comes and goes on a shared machine: say where it ended too
+        report.machine += f", {os.getloadavg()[0]:.1f} at the end"
     text = report.markdown()
     print("\n" + text)
     args.out.write_text(text, encoding="utf-8")
@@ -83,6 +118,15 @@ def bundled(report: Report, work: Path) -> Path:
     asked = questions.BUNDLED * 25
     report.bundled = Latency.of(time_each(asked, lambda q: answer(corpus, q)))
     report.bundled_questions = len(questions.BUNDLED)
+    return index
+
+
+def bundled_with_embeddings(work: Path) -> Path:
+    from index.build import build_and_save
+    from index.service import load_embedder
+
+    index = work / "bundled-semantic.json"
+    build_and_save(ROOT / "stories", index, embedder=load_embedder(batch=True))
     return index
 
 

@@ -3,6 +3,9 @@
 python -m bench.probe build STORIES INDEX   (incremental when INDEX exists, as `storybot index` is)
 python -m bench.probe load INDEX
 python -m bench.probe bm25s INDEX           (bm25s tokenizing, stemming and indexing INDEX's passage texts)
+python -m bench.probe build-embed STORIES INDEX   (a full build as `storybot index` makes it: every sentence embedded)
+python -m bench.probe serve INDEX STORIES QUESTIONS_JSON   (the serving path: index and model loaded, questions
+                                                            answered with embeddings on; peak RSS)
 """
 
 from __future__ import annotations
@@ -15,7 +18,14 @@ from pathlib import Path
 
 
 def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This process's own peak resident set (VmHWM). Not getrusage's ru_maxrss: on Linux that keeps the peak of
+    the process that started this one (the bench, holding indexes and the model) across fork and exec."""
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii")
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux; bytes on macOS
+    kib = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))
+    return int(kib) / 1024
 
 
 def main(argv: list[str]) -> int:
@@ -34,6 +44,10 @@ def main(argv: list[str]) -> int:
             "reused": report.reused,
             "passages": passages,
         }
+    elif argv[:1] == ["build-embed"] and len(argv) == 3:
+        out = _build_embedded(Path(argv[1]), Path(argv[2]))
+    elif argv[:1] == ["serve"] and len(argv) == 4:
+        out = _serve(Path(argv[1]), Path(argv[2]), Path(argv[3]))
     elif argv[:1] == ["bm25s"] and len(argv) == 2:
         out = _bm25s(Path(argv[1]))
     elif argv[:1] == ["load"] and len(argv) == 2:
@@ -55,6 +69,49 @@ def main(argv: list[str]) -> int:
         return 2
     print(json.dumps(out))
     return 0
+
+
+def _build_embedded(stories: Path, index_path: Path) -> dict[str, float]:
+    """The model loaded with every core, as `storybot index` does, inside the timed span."""
+    from index.build import build_and_save
+    from index.service import load_embedder
+
+    start, cpu = time.perf_counter(), time.process_time()
+    embedder = load_embedder(batch=True)
+    loaded = time.perf_counter()
+    report = build_and_save(stories, index_path, reuse=False, embedder=embedder)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    rss = peak_rss_mb()
+    from index.store import load
+
+    return {
+        "seconds": seconds,
+        "cpu_seconds": cpu,
+        "model_seconds": loaded - start,
+        "rss_mb": rss,
+        "stories": len(report.stories),
+        "sentences": sum(len(record.texts) for record in load(index_path).stories),
+    }
+
+
+def _serve(index_path: Path, stories: Path, questions_file: Path) -> dict[str, float]:
+    """What `storybot serve` holds: the answer service with semantic answers on, asked every question."""
+    from index.service import AnswerService
+
+    asked = json.loads(questions_file.read_text(encoding="utf-8"))
+    service = AnswerService(index_path, stories, semantic=True)
+    service.open(build_if_missing=False)
+    index_mb = peak_rss_mb()  # peaks so far, so that the table can say which step raised it
+    service.embedder()
+    model_mb = peak_rss_mb()
+    answered = sum(service.ask(question).answered for question in asked)
+    return {
+        "rss_mb": peak_rss_mb(),
+        "index_rss_mb": index_mb,
+        "model_rss_mb": model_mb,
+        "questions": len(asked),
+        "answered": answered,
+    }
 
 
 def _bm25s(index_path: Path) -> dict[str, float]:

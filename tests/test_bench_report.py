@@ -9,6 +9,7 @@ import pytest
 
 from bench.coldstart import ColdStart
 from bench.report import README_END, README_START, Report
+from bench.semantic import Semantic
 from bench.stats import Latency, percentile
 from bench.throughput import Throughput
 
@@ -115,3 +116,103 @@ def test_build_rows_are_left_out_when_not_measured() -> None:
     table = r.markdown()
     assert "index build against bm25s" not in table
     assert "rebuild after one story changed" not in table
+
+
+def semantic(hybrid_p99: float = 0.012, encode_seconds: float = 50.0, rss_mb: float = 310.0) -> Semantic:
+    return Semantic(
+        stories=100,
+        sentences=4_980,
+        passages=2_350,
+        asked=190,
+        build={"seconds": 40.0, "cpu_seconds": 70.0, "model_seconds": 1.5, "rss_mb": 600.0, "sentences": 4_980.0},
+        storybot=Latency(0.005, 0.010, 190),
+        hybrid=Latency(0.008, hybrid_p99, 190),
+        same_top=150,
+        torch="torch 2.13.0+cpu, sentence-transformers 6.3.0",
+        torch_threads=2,
+        torch_encode={"seconds": encode_seconds, "cpu_seconds": 95.0, "sentences": 4_980.0},
+        load=(1.5, 4.0),
+        serve={"rss_mb": rss_mb, "index_rss_mb": 150.0, "model_rss_mb": 290.0, "questions": 190.0, "answered": 20.0},
+    )
+
+
+def test_the_semantic_section_reads_as_ratios_beside_the_hybrid() -> None:
+    r = report()
+    r.semantic = semantic()
+    table = r.markdown()
+    assert "**4,980 sentences**" in table
+    assert "torch 2.13.0+cpu, sentence-transformers 6.3.0, 2 threads" in table
+    assert "in this run; the machine's load average 1.5 when it started, 4.0 when it ended." in table
+    assert _row(r, "| per question p50 (190 questions").endswith("| 5.00 ms | 8.00 ms | 0.62x | <= 1x | yes |")
+    assert (
+        _row(r, "| per question p99 |") == "| per question p99 | 10.0 ms | 12.0 ms | 0.83x | <= 1x and <= 33 ms | yes |"
+    )
+    # 4,980 sentences in 40 s (38.5 s without the model load) against 4,980 in 50 s
+    build = _row(r, "| index build with embeddings")
+    assert build.endswith(
+        "| 124 (129 without the model load) | 100 (50.0 s, CPU 95.0 s; per CPU second 71 against 52) | 1.25x "
+        "| >= 1x | yes |"
+    )
+    serve = _row(r, "| peak RSS of the serving path")
+    assert serve.endswith(
+        "| 310 MB (peak after opening the index 150 MB, after loading the model 290 MB) | | | < 400 MB | yes |"
+    )
+    assert _row(r, "| same top sentence as the hybrid") == "| same top sentence as the hybrid | 150 of 190 | | | | |"
+    assert "**no**" not in table
+
+
+@pytest.mark.parametrize(
+    ("hybrid_p99", "encode_seconds", "rss_mb", "missed"),
+    [
+        (0.009, 50.0, 310.0, "| per question p99 |"),  # slower than the hybrid at p99
+        (0.012, 30.0, 310.0, "| index build with embeddings"),  # encodes faster than storybot builds
+        (0.012, 50.0, 450.0, "| peak RSS of the serving path"),
+    ],
+)
+def test_a_missed_semantic_target_reads_no_on_its_own_row(
+    hybrid_p99: float, encode_seconds: float, rss_mb: float, missed: str
+) -> None:
+    r = report()
+    r.semantic = semantic(hybrid_p99, encode_seconds, rss_mb)
+    assert _row(r, missed).endswith("| **no** |")
+    assert sum(line.endswith("| **no** |") for line in r.markdown().splitlines()) == 1
+
+
+def test_without_torch_the_semantic_section_says_so_and_keeps_storybots_figures() -> None:
+    r = report()
+    r.semantic = semantic()
+    r.semantic.hybrid, r.semantic.torch_encode, r.semantic.torch_threads = None, {}, 0
+    r.semantic.torch = "not measured: no interpreter with torch and sentence-transformers"
+    table = r.markdown()
+    assert "Torch side: not measured: no interpreter with torch" in table
+    p99 = _row(r, "| per question p99 |")
+    assert (
+        p99 == "| per question p99 | 10.0 ms | not measured: no interpreter with torch and sentence-transformers "
+        "| | <= 33 ms | yes |"
+    )
+    assert "| 124 (129 without the model load) | not measured" in _row(r, "| index build with embeddings")
+    assert "same top sentence" not in table
+
+
+@pytest.mark.parametrize(("semantic_ask", "ratio", "verdict"), [(0.60, "1.33x", "yes"), (0.75, "1.67x", "**no**")])
+def test_the_cold_start_with_the_model_is_judged_against_its_own_floor(
+    semantic_ask: float, ratio: str, verdict: str
+) -> None:
+    r = report()
+    r.cold = ColdStart(0.28, 0.25, 15, semantic_ask=semantic_ask, semantic_floor=0.45)
+    row = _row(r, "| `storybot ask QUESTION` with the model")
+    assert f"| {semantic_ask * 1000:.0f} ms | {ratio} | <= 1.5x | {verdict} |" in row
+    assert 'onnxruntime, tokenizers, numpy"` (its floor) | 450 ms | 1x |' in r.markdown()
+    lexical = _row(r, "| `storybot ask QUESTION` by words alone (`STORYBOT_SEMANTIC=false`)")
+    assert lexical.endswith("| 280 ms | 1.12x | <= 1.25x | yes |")
+
+
+def test_the_cold_start_without_the_model_measured_has_no_semantic_rows() -> None:
+    assert "with the model" not in report().markdown()
+
+
+def test_the_serving_peak_reads_alone_when_its_steps_were_not_measured() -> None:
+    r = report()
+    r.semantic = semantic()
+    r.semantic.serve = {"rss_mb": 310.0, "questions": 190.0}
+    assert _row(r, "| peak RSS of the serving path").endswith("| 310 MB | | | < 400 MB | yes |")

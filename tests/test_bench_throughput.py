@@ -21,7 +21,7 @@ def test_the_harness_runs_both_bots_and_every_question_is_answered(
     # a quick answer goes without a typing action: one sendMessage a question, plus the polls
     assert 1.0 <= t.storybot_calls_per_question < 2.0
     table = Report("2 cores (nproc), Test CPU", "now", "libs", throughput=t).markdown()
-    assert "**4. Bot throughput**: a burst of 20 questions from 4 private chats" in table
+    assert "**5. Bot throughput**: a burst of 20 questions from 4 private chats" in table
     assert "not measured" not in table
 
 
