@@ -294,7 +294,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
             replied.message_id if replied and replied.from_user and replied.from_user.id == context.bot.id else None
         )
         now = time.time()
-        asker = asker_key(s, user.id if user else None)
+        asker = None if private else asker_key(s, user.id if user else None)  # only a group keys by asker
         earlier = conversation.current(data, private, asker, to_bot)
         turns = recent_turns(earlier, now, s.settings.context_minutes * 60)
 
