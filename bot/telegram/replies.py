@@ -48,11 +48,9 @@ class Replies:
         self.service = service
 
     def question(self, question: str, story: str | None, pages: ChatPages) -> Reply:
-        return self.reply(question, story, self.answer(question, story), pages)
-
-    def answer(self, question: str, story: str | None) -> Answer:
-        """The slow part of a reply: it only reads the index, so it may run in a thread."""
-        return self.service.ask(question, story, k=1)
+        """A question with no conversation before it, answered as the bot answers one."""
+        exchange = self.converse(question, story, [])
+        return self.reply(question, story, exchange.answer, pages, exchange.understood)
 
     def converse(self, question: str, story: str | None, turns: list[Turn]) -> Exchange:
         """A question in its conversation; like `answer`, it only reads the index."""
