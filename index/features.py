@@ -40,6 +40,8 @@ LEXICAL: tuple[str, ...] = (
     "uncounted",  # the sentence names what a "how many" question counts, and no number counts it
     "story_share",  # share of the question's weight held anywhere in the sentence's story
     "missing_rare",  # a rare word of the question is nowhere in the sentence's story
+    "asks_polar",  # a yes/no question: no kind of thing is asked for, the sentence that settles it answers
+    "specific_missing",  # share of the question's names and numbers neither in the sentence nor referred to
 )
 SEMANTIC: tuple[str, ...] = (
     "cosine",  # the question's embedding against the sentence's
@@ -114,7 +116,7 @@ def featurize(
         for i, terms in enumerate(corpus.sentence_terms[pid]):
             text = passage.sentences[i].text
             position = corpus.lead[pid] + i
-            held, matched = _held(corpus, q, weights, total, pid, i, terms, text, title, position)
+            held, matched, unmatched = _held(corpus, q, weights, total, pid, i, terms, text, title, position)
             count = counts(f.counted, corpus.facts.pairs(text)) if q.qtype == "number" and f.counted else None
             has_cue = held > 0 and (echoes(q, text) or _holds_kind(corpus, q, count, text, known))
             words = corpus.facts.shape(text)[0]
@@ -141,6 +143,8 @@ def featurize(
                     float(count is False),
                     shares[passage.story_id],
                     float(bool(lacks)),
+                    float(q.polar),
+                    sum(t in unmatched for t in q.specific) / len(q.specific) if q.specific else 0.0,
                 ]
                 + [0.0] * len(SEMANTIC)
             )
@@ -236,22 +240,26 @@ def _held(
     text: str,
     title: frozenset[str],
     position: int,
-) -> tuple[float, int]:
+) -> tuple[float, int, frozenset[str]]:
     """The weighted share of the question the sentence holds, with partial credit for what it refers
-    back to (the previous sentence, after an opening pronoun) and for the story's title terms."""
+    back to (the previous sentence, after an opening pronoun) and for the story's title terms; how many
+    terms it holds itself; and the terms it neither holds nor refers to."""
     present = set(terms)
     refers_back = corpus.facts.shape(text)[1]
     previous = _previous_terms(corpus, pid, i) if refers_back else frozenset()
     title_credit = LEAD_TITLE_CREDIT if position < LEAD_SENTENCES else TITLE_CREDIT
     held = 0.0
     matched = 0
+    unmatched: list[str] = []
     for term, w in weights.items():
         if term in present or (q.acronyms and _spelled_out(q, term, text)):
             held += w
             matched += 1
         elif term in previous or term in title:
             held += w * max(PRONOUN_CREDIT if term in previous else 0.0, title_credit if term in title else 0.0)
-    return held / total, matched
+        else:
+            unmatched.append(term)
+    return held / total, matched, frozenset(unmatched)
 
 
 def _story_coverage(

@@ -70,6 +70,9 @@ class Question:
     words: tuple[str, ...]  # the word each term came from, for its English frequency
     acronyms: tuple[tuple[str, str], ...]  # (term, letters) for all-caps words, which a story may spell out
     embedded: str = ""  # the wh-word of a question inside a yes/no one: "Did police say *why* ...?"
+    polar: bool = False  # a yes/no question: "Did the union accept?", answered by the sentence that settles it
+    specific: tuple[str, ...] = ()  # terms of its names and numbers ("Galileo", "1763"): a sentence about
+    # another name or number does not answer it
 
 
 @lru_cache(maxsize=4096)
@@ -95,8 +98,21 @@ def parse(text: str) -> Question:
     embedded = found.group(1).lower() if found else ""
     if embedded:  # it asks whether the story tells, not for the name or date itself
         qtype = ""
-    return Question(text, qtype, tuple(seen), tuple(seen.values()), tuple(acronyms), embedded)
+    polar = not qtype and bool(_POLAR.match(text)) and not _WH.search(text)
+    specific = tuple(dict.fromkeys(t for w in _SPECIFIC.findall(text) for _, t in words_and_terms(w) if t in seen))
+    return Question(text, qtype, tuple(seen), tuple(seen.values()), tuple(acronyms), embedded, polar, specific)
 
+
+# a name (capitalised after the first word) or a number; the question's first word is capitalised anyway
+_SPECIFIC = re.compile(r"(?<=\S\s)[A-Z][\w'’.-]*|\b\w*\d[\w.,]*")
+
+
+_POLAR = re.compile(
+    r"^\W*(?:(?:and|but|so)\s+)?(?:did|does|do|has|have|had|will|would|is|are|was|were|can|could|should|shall|"
+    r"may|might|must|isn't|aren't|wasn't|weren't|didn't|doesn't|don't|hasn't|haven't|won't|can't)\b",
+    re.I,
+)
+_WH = re.compile(r"\b(?:who|whom|whose|what|which|when|where|why|how)\b", re.I)
 
 # "Did Moon say who took part?" asks whether the story tells; "He didn't say who participated" answers it.
 _EMBEDDED = re.compile(

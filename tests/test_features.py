@@ -52,6 +52,11 @@ def test_a_when_question_sees_the_date_and_the_lead(corpus: Corpus) -> None:
     assert lead["paragraph_lead"] == 1.0 > date["paragraph_lead"]
 
 
+def test_a_yes_no_question_is_marked_on_every_candidate(corpus: Corpus) -> None:
+    assert _row(corpus, "Will the first electric ferry enter service in March?", "March 2027")["asks_polar"] == 1.0
+    assert _row(corpus, "When will the first electric ferry enter service?", "March 2027")["asks_polar"] == 0.0
+
+
 def test_how_many_counts_its_noun(corpus: Corpus) -> None:
     assert _row(corpus, "How many ferries will be replaced?", "twelve diesel ferries")["counted"] == 1.0
     assert _row(corpus, "How many critics were on the council?", "Critics on the council")["uncounted"] == 1.0

@@ -32,9 +32,10 @@ def test_the_shipped_model_weighs_every_lexical_feature_and_says_what_it_was_fit
     assert isinstance(fitted_on, dict)
     assert {"wikiqa", "squad2"} <= set(fitted_on)
     assert "CC BY-SA 4.0" in fitted_on["squad2"]["files"]
+    assert fitted_on["news"]["questions"] > 0  # the team's own news set, tools/news_qa
     for mode in modes.values():
         oof = mode["out_of_fold"]
-        assert {"wikiqa", "squad", "all"} <= set(oof)
+        assert {"wikiqa", "squad", "news", "all"} <= set(oof)
         assert {"mrr", "p_at_1", "f1", "ece"} <= set(oof["wikiqa"])
         assert {"p_at_1", "accuracy", "f1", "ece"} <= set(oof["squad"])
 

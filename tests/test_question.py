@@ -25,6 +25,23 @@ def test_question_type(question: str, qtype: str) -> None:
     assert parse(question).qtype == qtype
 
 
+@pytest.mark.parametrize(
+    ("question", "polar"),
+    [
+        ("Was the rail strike called off?", True),
+        ("Will fares go up to pay for it?", True),
+        ("And didn't the mayor object?", True),
+        ("Is it final yet?", True),
+        ("Did police say why the road closed?", False),  # asks for a reason the story may give
+        ("Who leads the union?", False),
+        ("What did Moon say?", False),
+        ("The strike was called off?", False),
+    ],
+)
+def test_a_yes_no_question_is_polar(question: str, polar: bool) -> None:
+    assert parse(question).polar is polar
+
+
 def test_the_frame_of_a_how_question_is_not_a_content_term() -> None:
     assert parse("How big is the raise?").terms == ("rais",)
     assert parse("How many riders use the line?").terms == ("rider", "use", "line")
