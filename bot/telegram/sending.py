@@ -6,7 +6,9 @@ away but for its id: together a large share of the bot's CPU per answer (bench/t
 the keyboard is JSON from the start, and `reply_html` posts the request `Message.reply_html` would post
 for the bot's replies (the same chat, forum topic, business connection and direct-messages topic; a
 quote when asked) through the library's own path for every call (defaults, the rate limiter and its
-retries, bot/telegram/jsonbody.py's JSON body), and returns the new message's id.
+retries, bot/telegram/jsonbody.py's JSON body), and returns the new message's id. (The one thing it
+leaves out, ExtBot's rewriting of keyboards for `arbitrary_callback_data`, storybot does not use: its
+buttons carry short keys into chat_data, bot/telegram/pages.py.)
 """
 
 from __future__ import annotations
