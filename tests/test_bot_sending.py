@@ -22,6 +22,7 @@ SHAPES: dict[str, dict[str, Any]] = {
     "topic": {"chat_id": -100124, "chat_type": "supergroup", "message_thread_id": 77, "is_topic_message": True},
     "thread, not a topic": {"chat_id": -100125, "chat_type": "supergroup", "message_thread_id": 78},
     "business": {"business_connection_id": "biz-1"},
+    "direct messages": {"chat_id": -100126, "chat_type": "supergroup", "direct_messages_topic": {"topic_id": 9}},
 }
 
 
