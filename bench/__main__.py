@@ -21,7 +21,7 @@ from importlib.metadata import version
 from pathlib import Path
 
 from bench import coldstart, peers, questions, semantic, synth, throughput
-from bench.report import Report
+from bench.report import Report, readme_table, with_section
 from bench.stats import Latency, machine, time_each
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,7 +58,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the table (default {RESULTS})")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md's Performance section")
+    parser.add_argument(
+        "--only",
+        choices=["throughput"],
+        help="measure only that section (5, bot throughput) and put it in place of the same section of --out (and "
+        "of README.md's table with --readme); the other sections stay as they were",
+    )
     args = parser.parse_args(argv)
+    if args.only:
+        return throughput_alone(args)
 
     names = ("numpy", "rank-bm25", "bm25s", "pydantic", "onnxruntime", "tokenizers")
     libs = ", ".join(f"{name} {version(name)}" for name in names)
@@ -98,6 +106,34 @@ def main(argv: list[str] | None = None) -> int:
     print(f"written to {args.out}", file=sys.stderr)
     if args.readme:
         report.into_readme(ROOT / "README.md", text)
+    return 0
+
+
+def throughput_alone(args: argparse.Namespace) -> int:
+    """Section 5 by itself, in place of the one in the written table."""
+    from index.build import build_and_save
+
+    report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "", alone=True)
+    with tempfile.TemporaryDirectory(prefix="storybot-bench-") as tmp:
+        work = Path(tmp)
+        index = work / "bundled.json"
+        build_and_save(ROOT / "stories", index)
+        step(
+            f"bot throughput: {args.bot_questions} questions from {args.bot_chats} chats, "
+            f"{args.bot_rounds} bursts each for storybot serve and two echo bots"
+        )
+        report.throughput = throughput.measure(
+            index, work / "bots", args.bot_questions, args.bot_chats, args.bot_rounds
+        )
+    if hasattr(os, "getloadavg"):
+        report.machine += f", {os.getloadavg()[0]:.1f} at the end"
+    section = report.section(5)
+    print("\n" + section)
+    args.out.write_text(with_section(args.out.read_text(encoding="utf-8"), 5, section), encoding="utf-8")
+    print(f"section 5 written to {args.out}", file=sys.stderr)
+    if args.readme:
+        readme = ROOT / "README.md"
+        report.into_readme(readme, with_section(readme_table(readme), 5, section))
     return 0
 
 

@@ -76,6 +76,7 @@ class Report:
     semantic: Semantic | None = None
     cold: ColdStart | None = None
     throughput: Throughput | None = None
+    alone: bool = False  # the throughput section measured by itself (`--only throughput`), the rest kept
 
     def markdown(self) -> str:
         lines = [
@@ -291,10 +292,12 @@ class Report:
         ratio = t.storybot_per_second / t.ceiling
         same = t.storybot_per_second / t.echo_concurrent_per_second if t.echo_concurrent_per_second else 0.0
         runs = ", ".join(f"{r:.0f}" for r in t.storybot_runs)
+        alone = f" (measured by itself, `python -m bench --only throughput`: run {self.when}; {self.machine})"
         return [
             f"**5. Bot throughput**: a burst of {t.questions:,} questions from {t.chats} private chats through a "
             f"real `storybot serve` process and the loopback Bot API, flood and per-user limits off, until every "
-            f"question's sendMessage reached the server; medians of {t.rounds} rounds, the bots taking turns:",
+            f"question's sendMessage reached the server; medians of {t.rounds} rounds, the bots taking turns"
+            f"{alone if self.alone else ''}:",
             "",
             "| bot | questions/s | ratio | CPU of one core | target | met |",
             "| --- | --- | --- | --- | --- | --- |",
@@ -313,6 +316,12 @@ class Report:
             "",
         ]
 
+    def section(self, number: int) -> str:
+        """This report's section `number` alone, as it stands in the table."""
+        text = self.markdown()
+        start, end = section_span(text, number)
+        return text[start:end]
+
     def into_readme(self, readme: Path, table: str) -> None:
         """Replace the README's table between the bench markers with this one."""
         text = readme.read_text(encoding="utf-8")
@@ -321,3 +330,27 @@ class Report:
         if not pattern.search(text):
             raise SystemExit(f"bench: no {README_START} ... {README_END} section in {readme}")
         readme.write_text(pattern.sub(lambda _: block, text), encoding="utf-8")
+
+
+def readme_table(readme: Path) -> str:
+    """The table now between the README's bench markers."""
+    text = readme.read_text(encoding="utf-8")
+    found = re.search(re.escape(README_START) + "\n(.*?)" + re.escape(README_END), text, re.DOTALL)
+    if found is None:
+        raise SystemExit(f"bench: no {README_START} ... {README_END} section in {readme}")
+    return found.group(1)
+
+
+def section_span(table: str, number: int) -> tuple[int, int]:
+    """Where section `number` of a table is: from its "**N. " line to the next section's, or the end."""
+    start = re.search(rf"^\*\*{number}\. ", table, re.MULTILINE)
+    if start is None:
+        raise SystemExit(f"bench: no section {number} in the table")
+    after = re.search(r"^\*\*\d+\. ", table[start.end() :], re.MULTILINE)
+    return start.start(), start.end() + after.start() if after else len(table)
+
+
+def with_section(table: str, number: int, section: str) -> str:
+    """`table` with its section `number` replaced by `section`; the other sections as they were."""
+    start, end = section_span(table, number)
+    return table[:start] + section + table[end:]

@@ -23,9 +23,21 @@ parsing updates and replies. storybot costs more per question in four places, an
 storybot runs with its state file on (bot/telegram/persistence.py), fresh for each burst and written
 every second rather than every ten, so that a burst of a few seconds pays for several writes: the chats'
 data copied and encoded, the questions recorded, the transaction in a worker thread.
-What is left is mostly the "More" button: python-telegram-bot builds, serialises and parses back an
-inline keyboard with every answer, about a tenth of storybot's CPU per question (with the button
-switched off in a trial, 0.83x of the echo bot instead of 0.75x); the answer and its HTML are another.
+Profiled again with py-spy (2026-12-02), once every answer carried three buttons (More, 👍, 👎) and
+follow-up questions were resolved from the conversation, and cut:
+- the reply itself: python-telegram-bot built the keyboard as objects, serialised it, and parsed the
+  message Telegram sends back (the keyboard included) into a Message of which the bot reads only the id.
+  Replies now go as plain JSON, keyboard and all, and only the id is read from Telegram's copy
+  (bot/telegram/sending.py, which posts what Message.reply_html posts: a test compares the two);
+- each Bot API URL parsed by httpx at every request: parsed once (bot/telegram/jsonbody.py);
+- the follow-up rules looked for the person and the thing of every earlier turn, even for a question
+  with no pronoun to fill: now only when it has one (index/dialogue.py), some 40% of an answer in a
+  conversation;
+- the answer's cost measured in wall time: on a busy machine a preempted quick answer looked slow and
+  sent the next ones to a thread; now its CPU time counts (bot/telegram/progress.py).
+What is left beyond the echo bot's cost is mostly the answer (ranking and features: on an index as small
+as the bundled story, mostly numpy's fixed cost per call), then the state file's copies and writes and
+the reply's HTML.
 """
 
 from __future__ import annotations

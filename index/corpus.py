@@ -242,10 +242,18 @@ class Corpus:
     def stories_hold(self, stories: Sequence[str], term: str) -> list[bool]:
         """Per story, is the term in its title or any of its passages? One binary search for them all,
         no work proportional to a story's length."""
+        return self.stories_hold_each(stories, [term])[0]
+
+    def stories_hold_each(self, stories: Sequence[str], terms: Sequence[str]) -> list[list[bool]]:
+        """`stories_hold` for each term in turn, the stories' bounds found once for all the terms."""
         lo = np.fromiter((self.story_passages[s][0] for s in stories), dtype=np.int64, count=len(stories))
         hi = np.fromiter((self.story_passages[s][-1] + 1 for s in stories), dtype=np.int64, count=len(stories))
-        in_text = self.ranker.holds(term, lo, hi).tolist()
-        return [held or term in self.title_terms[s] for s, held in zip(stories, in_text, strict=True)]
+        titles = [self.title_terms[s] for s in stories]
+        holds = self.ranker.holds
+        return [
+            [held or term in title for title, held in zip(titles, holds(term, lo, hi).tolist(), strict=True)]
+            for term in terms
+        ]
 
     def citation(self, passage: Passage) -> Citation:
         story = self.stories[passage.story_id]

@@ -297,10 +297,11 @@ def _fill_pronouns(text: str, turns: Sequence[Turn]) -> tuple[str, list[str]]:
     """He/she/it/that filled in, unless the question names its own antecedent before the pronoun
     ("Did Moon say he would come?", "Was the strike called off before it began?")."""
     filled: list[str] = []
-    person = _person(turns)
+    # the antecedents are looked for only when there is a pronoun to fill: most questions have none
     pronoun = _PERSON_PRONOUN.search(text)
     if pronoun and re.search(r"(?<!^)\b[A-Z][a-z]", text[: pronoun.start()].lstrip("¿¡\"'“ ")):
-        person = ""  # a name before the pronoun is its antecedent
+        pronoun = None  # a name before the pronoun is its antecedent
+    person = _person(turns) if pronoun else ""
     if person:
 
         def person_for(match: re.Match[str]) -> str:
@@ -309,9 +310,9 @@ def _fill_pronouns(text: str, turns: Sequence[Turn]) -> tuple[str, list[str]]:
             return person + ("'s" if word in ("his", "hers") else "")
 
         text = _PERSON_PRONOUN.sub(person_for, text)
-    thing = _thing(turns)
-    if topic(text) or _EXPLETIVE.search(text):
-        thing = ""  # "it" has its antecedent in the question, or stands for nothing ("is it true that ...")
+    # no "it", or "it" has its antecedent in the question, or stands for nothing ("is it true that ..."): no thing
+    it = _IT.search(text) and not (topic(text) or _EXPLETIVE.search(text))
+    thing = _thing(turns) if it else ""
     if thing:
 
         def thing_for(match: re.Match[str]) -> str:

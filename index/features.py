@@ -269,8 +269,9 @@ def _story_coverage(
     question terms it lacks altogether."""
     shares = dict.fromkeys(stories, 0.0)
     missing: dict[str, set[str]] = {s: set() for s in stories}
-    for term, word in zip(q.terms, q.words, strict=True):
-        for story, held in zip(stories, corpus.stories_hold(stories, term), strict=True):
+    holding = corpus.stories_hold_each(stories, q.terms)
+    for term, word, held_by in zip(q.terms, q.words, holding, strict=True):
+        for story, held in zip(stories, held_by, strict=True):
             if held:
                 shares[story] += weights[term] / total
             elif rarity(word) >= KEY_RARITY:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bench.coldstart import ColdStart
-from bench.report import README_END, README_START, Report
+from bench.report import README_END, README_START, Report, readme_table, with_section
 from bench.semantic import Semantic
 from bench.stats import Latency, percentile
 from bench.throughput import Throughput
@@ -60,6 +60,33 @@ def test_readme_section_is_replaced_in_place(tmp_path: Path) -> None:
     assert "old" not in text
     assert f"{README_START}\nNEW TABLE\n{README_END}" in text
     assert text.endswith("## After\n")
+
+
+def test_a_section_measured_by_itself_replaces_only_that_section(tmp_path: Path) -> None:
+    old = report()
+    old.throughput = throughput(200.0)
+    table = old.markdown()
+    alone = Report("2 cores (nproc), Other CPU", "2026-02-02 00:00 UTC", "", alone=True)
+    alone.throughput = throughput(600.0)
+    section = alone.section(5)
+    assert section.startswith("**5. Bot throughput**")
+    assert "measured by itself" in section
+    assert "2026-02-02 00:00 UTC" in section
+    assert "Other CPU" in section
+    assert "**4. Cold start**" not in section
+    new = with_section(table, 5, section)
+    assert new == table[: table.index("**5. ")] + section  # sections 1 to 4 as they were
+    assert "| 600 | 0.75x |" in new
+    assert "| 200 |" not in new
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# x\n\n{README_START}\n{table}{README_END}\n\n## After\n")
+    alone.into_readme(readme, with_section(readme_table(readme), 5, section))
+    assert readme.read_text() == f"# x\n\n{README_START}\n{new}{README_END}\n\n## After\n"
+
+
+def test_a_table_without_the_section_is_refused() -> None:
+    with pytest.raises(SystemExit, match="no section 5"):
+        with_section("**1. Bundled story**: ...\n", 5, "**5. Bot throughput**: ...\n")
 
 
 def throughput(storybot: float) -> Throughput:

@@ -81,3 +81,27 @@ async def test_the_updater_names_its_polling_task(fake: FakeBotAPI) -> None:
     finally:
         await app.updater.stop()  # type: ignore[union-attr]
         await app.shutdown()
+
+
+def test_the_bot_posts_a_dict_of_parameters_through_post() -> None:
+    post = getattr(ExtBot, "_post", None)
+    assert post is not None, _missing("Bot._post", "bot/telegram/sending.py")
+    assert inspect.iscoroutinefunction(post), _missing("an async Bot._post", "bot/telegram/sending.py")
+    assert list(inspect.signature(post).parameters)[:3] == ["self", "endpoint", "data"], _missing(
+        "Bot._post(endpoint, data, ...)", "bot/telegram/sending.py"
+    )
+
+
+async def test_post_drops_none_values_and_returns_the_raw_result(fake: FakeBotAPI) -> None:
+    """bot/telegram/sending.py leaves unused parameters as None and reads the message id from the raw JSON."""
+    bot = ExtBot(fake.token, base_url=fake.base_url)
+    await bot.initialize()
+    try:
+        result = await bot._post("sendMessage", {"chat_id": 42, "text": "hello", "reply_markup": None})
+    finally:
+        await bot.shutdown()
+    assert isinstance(result, dict), _missing("Bot._post returning the raw result", "bot/telegram/sending.py")
+    assert isinstance(result["message_id"], int)
+    assert fake.sent()[0].params == {"chat_id": 42, "text": "hello"}, _missing(
+        "Bot._post dropping None values", "bot/telegram/sending.py"
+    )

@@ -79,6 +79,21 @@ def test_an_empty_file_is_migrated_to_the_current_schema(tmp_path: Path) -> None
     again.close()
 
 
+def test_a_remembered_hash_follows_the_files_secret(tmp_path: Path) -> None:
+    """Ids are hashed once and remembered; a file moved aside and made anew has a new secret, and new hashes."""
+    path = tmp_path / "state.sqlite3"
+    db = StateDB(path)
+    first = db.hash_id(READER)
+    assert db.hash_id(READER) == first
+    db.close()
+    path.rename(tmp_path / "state.sqlite3.broken")
+    db.open()  # a fresh file: a new secret
+    again = db.hash_id(READER)
+    db.close()
+    assert again != first
+    assert again == StateDB(path).hash_id(READER)  # what hashing afresh under that secret gives
+
+
 def test_a_newer_schema_and_a_damaged_file_are_refused_in_one_line(tmp_path: Path) -> None:
     newer = tmp_path / "newer.sqlite3"
     with sqlite3.connect(newer) as conn:

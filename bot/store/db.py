@@ -25,6 +25,7 @@ from bot.errors import UsageError
 from bot.store.records import Asked, Vote
 
 SCHEMA_VERSION = 1
+HASHES_KEPT = 100_000  # ids whose keyed hash is remembered (about 10 MB); then they are hashed afresh
 # MIGRATIONS[n] takes a file from schema version n to n + 1; an empty file is version 0.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -126,6 +127,7 @@ class StateDB:
         self._secret: bytes | None = self._given_secret
         self._conn: sqlite3.Connection | None = None
         self._lock = threading.RLock()
+        self._hashes: tuple[bytes | None, dict[int, str]] = (None, {})  # the ids hashed under that secret
 
     # ---- opening ----
 
@@ -204,9 +206,18 @@ class StateDB:
             return None
         if self._secret is None:
             self.open()
-        if self._secret is None:
+        secret = self._secret
+        if secret is None:
             raise sqlite3.OperationalError("the state file holds no secret")
-        return hmac.new(self._secret, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+        # remembered: every question recorded hashes its chat and user, and the same chats keep asking
+        known = self._hashes if self._hashes[0] == secret else (secret, {})
+        self._hashes = known
+        hashed = known[1].get(value)
+        if hashed is None:
+            if len(known[1]) >= HASHES_KEPT:
+                known[1].clear()
+            hashed = known[1][value] = hmac.new(secret, str(value).encode(), hashlib.sha256).hexdigest()[:32]
+        return hashed
 
     # ---- the bot's state ----
 
@@ -231,12 +242,17 @@ class StateDB:
             keep = self.keep_questions
             conn.execute("BEGIN IMMEDIATE")
             try:
-                for (kind, ident), value in batch.data.items():
-                    key = h(ident) if kind in ("chat", "user") else str(ident)
-                    if value is None:
-                        conn.execute("DELETE FROM data WHERE kind = ? AND key = ?", (kind, key))
-                    else:
-                        conn.execute("INSERT OR REPLACE INTO data VALUES (?, ?, ?, ?)", (kind, key, value, now))
+                keyed = [
+                    (kind, h(ident) if kind in ("chat", "user") else str(ident), value)
+                    for (kind, ident), value in batch.data.items()
+                ]
+                conn.executemany(
+                    "DELETE FROM data WHERE kind = ? AND key = ?", [(k, key) for k, key, v in keyed if v is None]
+                )
+                conn.executemany(
+                    "INSERT OR REPLACE INTO data VALUES (?, ?, ?, ?)",
+                    [(k, key, v, now) for k, key, v in keyed if v is not None],
+                )
                 conn.executemany(
                     "INSERT INTO questions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                     [

@@ -35,6 +35,7 @@ from bot.telegram.limits import Verdict
 from bot.telegram.pages import ChatPages
 from bot.telegram.render import cap_lines, source_html, stories_html, text_html
 from bot.telegram.replies import BAD, EXPIRED, GOOD, THANKS, Reply, addressed_question
+from bot.telegram.sending import keyboard, reply_html
 from bot.telegram.state import BotState, Context, state
 from index.dialogue import recent_turns, remember
 from index.service import AnswerService, Exchange, UnknownStoryError
@@ -311,7 +312,7 @@ async def answer_question(update: Update, context: Context, question: str) -> No
         reply = s.replies.reply(question, story, exchange.answer, ChatPages.of(context.chat_data), exchange.understood)
         sent = await _send(update, reply)
         kept = remember(earlier if turns else None, exchange.turn, now, story)
-        conversation.store(data, private, asker, kept, sent.message_id if sent else None)
+        conversation.store(data, private, asker, kept, sent)
     answer = exchange.answer
     best = answer.best
     s.store.asked(
@@ -371,19 +372,25 @@ async def _typing(context: Context, chat_id: int) -> None:
         log.info("typing action failed: %s", exc)
 
 
-def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
-    row = [InlineKeyboardButton(reply.button[0], callback_data=reply.button[1])] if reply.button else []
+def _buttons(reply: Reply) -> list[list[tuple[str, str]]]:
+    """The reply's buttons as (label, callback data): More, then 👍 and 👎 under an answer."""
+    row = [reply.button] if reply.button else []
     if reply.answer_key is not None:
-        row.append(InlineKeyboardButton(GOOD, callback_data=f"good:{reply.answer_key}"))
-        row.append(InlineKeyboardButton(BAD, callback_data=f"bad:{reply.answer_key}"))
-    return InlineKeyboardMarkup([row]) if row else None
+        row += [(GOOD, f"good:{reply.answer_key}"), (BAD, f"bad:{reply.answer_key}")]
+    return [row]
 
 
-async def _send(update: Update, reply: Reply) -> Message | None:
+def _markup(reply: Reply) -> InlineKeyboardMarkup | None:
+    rows = [[InlineKeyboardButton(label, callback_data=data) for label, data in row] for row in _buttons(reply) if row]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+async def _send(update: Update, reply: Reply) -> int | None:
+    """The reply to the update's message (quoting it in a group); the id of the message sent."""
     message = update.effective_message
     if message is None:
         return None
-    return await message.reply_html(reply.html, reply_markup=_markup(reply), do_quote=message.chat.type != "private")
+    return await reply_html(message, reply.html, keyboard(_buttons(reply)), quote=message.chat.type != "private")
 
 
 async def _edit_or_send(message: Message | None, update: Update, reply: Reply) -> None:

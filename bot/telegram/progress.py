@@ -49,9 +49,10 @@ class Offloader:
     """Runs work inline while it has been quick, otherwise in a thread via `shown_if_slow`.
 
     The cost estimate jumps to any slower measurement at once and decays towards quick ones, so one
-    slow answer sends the next few to a thread. Inline the cost is the wall time the loop was held; in
-    a thread it is the thread's CPU time, which is what the work would hold the loop for inline (its
-    wall time there includes waiting for the GIL)."""
+    slow answer sends the next few to a thread. The cost is the CPU time the work took, on the loop or in
+    a thread: what it holds the loop for inline. Not the wall time: on a busy machine the process is
+    preempted in the middle of quick work, and counting that as slow would send answers to a thread just
+    when the hop's extra CPU hurts most (its wall time in a thread includes waiting for the GIL, too)."""
 
     def __init__(self, budget: float = BUDGET, decay: float = 0.8) -> None:
         self.budget = budget
@@ -65,11 +66,11 @@ class Offloader:
     async def run(self, work: Callable[[], T], show: Callable[[], Awaitable[None]], ready: bool = True) -> T:
         """`work()`'s result; inline only when `ready` (nothing to load first) and recent work was quick."""
         if ready and self.inline:
-            start = time.perf_counter()
+            start = time.thread_time()
             try:
                 return work()
             finally:  # work that fails slowly counts as slow too
-                self._measured(time.perf_counter() - start)
+                self._measured(time.thread_time() - start)
 
         spent: list[float] = []  # the thread's CPU time, read back on the loop
 
