@@ -122,11 +122,13 @@ def bundled(report: Report, work: Path) -> Path:
 
 
 def bundled_with_embeddings(work: Path) -> Path:
+    """Built as `storybot index` builds it: the model's ready-to-load copy is written beside it."""
     from index.build import build_and_save
+    from index.embed import cache_beside
     from index.service import load_embedder
 
     index = work / "bundled-semantic.json"
-    build_and_save(ROOT / "stories", index, embedder=load_embedder(batch=True))
+    build_and_save(ROOT / "stories", index, embedder=load_embedder(batch=True, cache=cache_beside(index)))
     return index
 
 
