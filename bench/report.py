@@ -196,7 +196,8 @@ class Report:
         rate = build["sentences"] / build["seconds"]
         what = (
             f"index build with embeddings, sentences/s (storybot: the whole build of {build['sentences']:,.0f} "
-            f"sentences in a fresh process, model load included ({build['model_seconds']:.1f} s), "
+            f"sentences in a fresh process, model load included ({build['model_seconds']:.1f} s: from the package, "
+            f"leaving its ready-to-load copy beside the index), "
             f"{build['seconds']:.1f} s, CPU {_cpu(build)}, peak RSS {build['rss_mb']:.0f} MB; "
             f"sentence-transformers: `encode` of the same texts, batch 64, model loaded beforehand)"
         )

@@ -20,6 +20,8 @@ from index.embed import (
     CACHE_DATA,
     CACHE_GRAPH,
     CACHE_SOURCE,
+    CACHE_TOKENIZER_SHELL,
+    CACHE_VOCAB,
     DIMENSIONS,
     MAX_TOKENS,
     MODEL_VERSION,
@@ -32,6 +34,7 @@ from index.embed import (
 )
 from tests.conftest import FIXTURES, ROOT
 
+SPLIT_TOKENIZER = (CACHE_TOKENIZER_SHELL, CACHE_VOCAB)
 REFERENCE = json.loads((FIXTURES / "minilm_reference.json").read_text(encoding="utf-8"))
 TEXTS = [entry["text"] for entry in REFERENCE["texts"]]
 VECTORS = np.array([entry["vector"] for entry in REFERENCE["texts"]], dtype=np.float32)
@@ -277,7 +280,7 @@ def test_a_cached_model_gives_the_very_same_vectors(
     cache = tmp_path / "model-cache"
     writing = Embedder.load(quantized=int8, cache=cache)
     (folder,) = cache_folders(cache)
-    assert {f.name for f in folder.iterdir()} == {CACHE_GRAPH, CACHE_DATA, CACHE_SOURCE, "tokenizer.json"}
+    assert {f.name for f in folder.iterdir()} == {CACHE_GRAPH, CACHE_DATA, CACHE_SOURCE, *SPLIT_TOKENIZER}
     assert (folder / CACHE_DATA).stat().st_size > 50_000_000  # the weights themselves, uncompressed
     refuse_the_package(monkeypatch)
     cached = Embedder.load(quantized=int8, cache=cache)
@@ -288,6 +291,21 @@ def test_a_cached_model_gives_the_very_same_vectors(
     for text in TEXTS[:4]:
         np.testing.assert_array_equal(cached.embed_one(text), plain.embed_one(text))
     assert [f.name for f in cache_folders(cache)] == [folder.name]
+    # the tokenizer loaded from its two parts is the package's: the same JSON, the same tokens
+    assert json.loads(cached.tokenizer.to_str()) == json.loads(plain.tokenizer.to_str())
+    tricky = [*TEXTS, "[CLS] a [SEP] b [MASK] [PAD] [UNK]", "Ünïcödé 北京 naïve café", "x" * 120, "##ing un##"]
+    for mine, theirs in zip(cached.tokenizer.encode_batch(tricky), plain.tokenizer.encode_batch(tricky), strict=True):
+        assert (mine.ids, mine.offsets) == (theirs.ids, theirs.offsets)
+
+
+def test_a_tokenizer_the_two_parts_cannot_give_back_is_kept_whole(tmp_path: Path) -> None:
+    with zipfile.ZipFile(model_zip_path()) as archive:
+        whole = json.loads(archive.read("tokenizer.json"))
+    spaced = {**whole, "model": {**whole["model"], "vocab": {**whole["model"]["vocab"], "trailing ": 30522}}}
+    assert not embed_module._split_tokenizer(json.dumps(spaced).encode("utf-8"), tmp_path)
+    assert list(tmp_path.iterdir()) == []  # a word ending in a space would not survive a list read line by line
+    assert embed_module._split_tokenizer(json.dumps(whole).encode("utf-8"), tmp_path)
+    assert {f.name for f in tmp_path.iterdir()} == set(SPLIT_TOKENIZER)
 
 
 def test_a_cache_made_from_anything_else_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
