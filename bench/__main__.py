@@ -56,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         help="an interpreter with torch and sentence-transformers for the hybrid (default: this one if it has them, "
         f"else {semantic.NEARBY_TORCH} if it exists)",
     )
+    parser.add_argument(
+        "--sections",
+        type=_sections,
+        default=SECTIONS,
+        help="which numbered sections to measure, e.g. 3,4 (default all): the others are kept as they are in the "
+        "table written before, with a line saying which sections came from this run",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"where to write the table (default {RESULTS})")
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md's Performance section")
     parser.add_argument(
@@ -71,37 +78,44 @@ def main(argv: list[str] | None = None) -> int:
     names = ("numpy", "rank-bm25", "bm25s", "pydantic", "onnxruntime", "tokenizers")
     libs = ", ".join(f"{name} {version(name)}" for name in names)
     report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), libs)
+    chosen = args.sections
     with tempfile.TemporaryDirectory(prefix="storybot-bench-") as tmp:
         work = Path(tmp)
-        bundled_index = bundled(report, work)
-        synthetic(report, work, args.stories, args.sentences, args.questions)
-        report.semantic = semantic.measure(
-            work,
-            args.semantic_stories,
-            args.sentences,
-            args.semantic_questions,
-            semantic.torch_python(args.torch_python),
-            probe,
-            step,
-        )
-        step("the bundled story again, every sentence embedded, for the cold start with the model")
-        semantic_index = bundled_with_embeddings(work)
-        step(f"cold start, {args.rounds} runs of each command, taking turns")
-        question = questions.BUNDLED[0]
-        report.cold = coldstart.measure(
-            bundled_index, ROOT / "stories", work / "cwd", question, args.rounds, semantic_index
-        )
-        step(
-            f"bot throughput: {args.bot_questions} questions from {args.bot_chats} chats, "
-            f"{args.bot_rounds} bursts each for storybot serve and two echo bots"
-        )
-        report.throughput = throughput.measure(
-            bundled_index, work / "bots", args.bot_questions, args.bot_chats, args.bot_rounds
-        )
+        bundled_index = bundled(report, work, timed=1 in chosen)
+        if 2 in chosen:
+            synthetic(report, work, args.stories, args.sentences, args.questions)
+        if 3 in chosen:
+            report.semantic = semantic.measure(
+                work,
+                args.semantic_stories,
+                args.sentences,
+                args.semantic_questions,
+                semantic.torch_python(args.torch_python),
+                probe,
+                step,
+            )
+        if 4 in chosen:
+            step("the bundled story again, every sentence embedded, for the cold start with the model")
+            semantic_index = bundled_with_embeddings(work)
+            step(f"cold start, {args.rounds} runs of each command, taking turns")
+            question = questions.BUNDLED[0]
+            report.cold = coldstart.measure(
+                bundled_index, ROOT / "stories", work / "cwd", question, args.rounds, semantic_index
+            )
+        if 5 in chosen:
+            step(
+                f"bot throughput: {args.bot_questions} questions from {args.bot_chats} chats, "
+                f"{args.bot_rounds} bursts each for storybot serve and two echo bots"
+            )
+            report.throughput = throughput.measure(
+                bundled_index, work / "bots", args.bot_questions, args.bot_chats, args.bot_rounds
+            )
     if hasattr(os, "getloadavg"):  # the load comes and goes on a shared machine: say where it ended too
         report.machine += f", {os.getloadavg()[0]:.1f} at the end"
     text = report.markdown()
     print("\n" + text)
+    if chosen != SECTIONS:  # the other sections stay as the last run left them
+        text = report.spliced(args.out.read_text(encoding="utf-8"), chosen)
     args.out.write_text(text, encoding="utf-8")
     print(f"written to {args.out}", file=sys.stderr)
     if args.readme:
@@ -137,12 +151,25 @@ def throughput_alone(args: argparse.Namespace) -> int:
     return 0
 
 
+SECTIONS = frozenset(range(1, 6))
+
+
+def _sections(given: str) -> frozenset[int]:
+    try:
+        chosen = frozenset(int(part) for part in given.split(",") if part.strip())
+    except ValueError:
+        chosen = frozenset()
+    if not chosen or not chosen <= SECTIONS:
+        raise argparse.ArgumentTypeError(f"expected section numbers 1 to 5 separated by commas, not {given!r}")
+    return chosen
+
+
 def step(what: str) -> None:
     print(f"bench: {what} ...", file=sys.stderr, flush=True)
 
 
-def bundled(report: Report, work: Path) -> Path:
-    """The shipped story, answered in process: what a chat user waits for."""
+def bundled(report: Report, work: Path, timed: bool = True) -> Path:
+    """The shipped story, answered in process: what a chat user waits for. Its index serves sections 4 and 5."""
     from index.answer import answer
     from index.build import build_and_save
     from index.corpus import Corpus
@@ -150,6 +177,8 @@ def bundled(report: Report, work: Path) -> Path:
     step("bundled story")
     index = work / "bundled.json"
     build_and_save(ROOT / "stories", index)
+    if not timed:
+        return index
     corpus = Corpus.open(index)
     asked = questions.BUNDLED * 25
     report.bundled = Latency.of(time_each(asked, lambda q: answer(corpus, q)))
@@ -158,11 +187,13 @@ def bundled(report: Report, work: Path) -> Path:
 
 
 def bundled_with_embeddings(work: Path) -> Path:
+    """Built as `storybot index` builds it: the model's ready-to-load copy is written beside it."""
     from index.build import build_and_save
+    from index.embed import cache_beside
     from index.service import load_embedder
 
     index = work / "bundled-semantic.json"
-    build_and_save(ROOT / "stories", index, embedder=load_embedder(batch=True))
+    build_and_save(ROOT / "stories", index, embedder=load_embedder(batch=True, cache=cache_beside(index)))
     return index
 
 

@@ -72,12 +72,14 @@ def main(argv: list[str]) -> int:
 
 
 def _build_embedded(stories: Path, index_path: Path) -> dict[str, float]:
-    """The model loaded with every core, as `storybot index` does, inside the timed span."""
+    """The model loaded with every core, as `storybot index` does, inside the timed span: from the package, leaving
+    its ready-to-load copy beside the index (as a first `storybot index` does), which the serving probe then opens."""
     from index.build import build_and_save
+    from index.embed import cache_beside
     from index.service import load_embedder
 
     start, cpu = time.perf_counter(), time.process_time()
-    embedder = load_embedder(batch=True)
+    embedder = load_embedder(batch=True, cache=cache_beside(index_path))
     loaded = time.perf_counter()
     report = build_and_save(stories, index_path, reuse=False, embedder=embedder)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu

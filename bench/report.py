@@ -32,6 +32,18 @@ MAX_SEMANTIC_COLD_RATIO = 1.5
 MAX_SERVE_RSS_MB = 400.0  # the ONNX Runtime session alone took about this much before issue 11's work
 
 
+_LATER = "Section"  # the line a partial run (`--sections`) adds under the header starts so
+_SECTION = re.compile(r"^\*\*(\d)\. ", re.MULTILINE)
+
+
+def _sections_of(table: str) -> dict[int, str]:
+    """The table cut at each section's bold number: 0 is the header before the first."""
+    starts = [(int(m.group(1)), m.start()) for m in _SECTION.finditer(table)]
+    cuts = [(0, 0), *starts]
+    ends = [start for _, start in starts] + [len(table)]
+    return {number: table[start:end] for (number, start), end in zip(cuts, ends, strict=True)}
+
+
 def ms(seconds: float) -> str:
     value = seconds * 1000
     return f"{value:.2f} ms" if value < 10 else f"{value:.1f} ms"
@@ -185,7 +197,8 @@ class Report:
         rate = build["sentences"] / build["seconds"]
         what = (
             f"index build with embeddings, sentences/s (storybot: the whole build of {build['sentences']:,.0f} "
-            f"sentences in a fresh process, model load included ({build['model_seconds']:.1f} s), "
+            f"sentences in a fresh process, model load included ({build['model_seconds']:.1f} s: from the package, "
+            f"leaving its ready-to-load copy beside the index), "
             f"{build['seconds']:.1f} s, CPU {_cpu(build)}, peak RSS {build['rss_mb']:.0f} MB; "
             f"sentence-transformers: `encode` of the same texts, batch 64, model loaded beforehand)"
         )
@@ -321,6 +334,20 @@ class Report:
         text = self.markdown()
         start, end = section_span(text, number)
         return text[start:end]
+
+    def spliced(self, before: str, chosen: frozenset[int]) -> str:
+        """The table written before, with the chosen sections replaced by this run's and a line under its header
+        saying when they were measured. A section starts at its bold number ("**3. ") and runs to the next."""
+        ours = _sections_of(self.markdown())
+        theirs = _sections_of(before)
+        head = [line for line in theirs.pop(0, "").splitlines() if line.strip() and not line.startswith(_LATER)]
+        names = " and ".join(str(n) for n in sorted(chosen))
+        plural = "s" if len(chosen) > 1 else ""
+        head += ["", f"{_LATER}{plural} {names} from a later run: {self.when}; {self.machine}.", ""]
+        for number in chosen:
+            theirs[number] = ours.get(number, "")
+        body = "".join(theirs[n] for n in sorted(theirs))
+        return "\n".join(head) + "\n" + body.rstrip() + "\n"
 
     def into_readme(self, readme: Path, table: str) -> None:
         """Replace the README's table between the bench markers with this one."""

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import questions, synth
+from bench import OWN_BLAS_THREADS, questions, synth
 from bench.stats import Latency, time_each
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -132,11 +132,13 @@ def _measure(
         "model_zip": str(model_zip_path()),
     }
     (hybrid / "input.json").write_text(json.dumps(given), encoding="utf-8")
+    own = ("OPENBLAS_NUM_THREADS",) if OWN_BLAS_THREADS else ()  # storybot's setting, not the hybrid's
     run = subprocess.run(
         [str(python), "-m", "bench.torch_side", str(hybrid), *site.getsitepackages()],
         capture_output=True,
         text=True,
         cwd=ROOT,
+        env={name: value for name, value in os.environ.items() if name not in own},
     )
     if run.returncode:
         last = (run.stderr.strip().splitlines() or ["no output"])[-1]

@@ -11,14 +11,28 @@ also as sentence-transformers does (the model's tokenizer.json alone would pad a
 blocks of 32 (ONNX Runtime's MatMulNBits), computed here at load from the same fp32 weights. Its vectors are
 close to the fp32 ones but not equal, so they carry their own `MODEL_VERSION_INT8`.
 
+Reading the weights out of the package's zip (inflating 87 MB) and optimising the graph take most of a second,
+longer than the rest of a cold `storybot ask`. So `Embedder.load(cache=FOLDER)` keeps a cache there (beside the
+index: `cache_beside`): ONNX Runtime's own optimised graph with its weights in an uncompressed file, and the
+tokenizer's JSON, in a folder named by everything they were made from (the committed graph and weight map, the
+package's members by CRC and size, ONNX Runtime's version). A load that finds that folder opens it with graph
+optimisation off; one that does not reads the package as before and writes the folder whole (a temporary folder
+renamed into place). The vectors are the same either way (tests/test_embed.py). It is only a cache: nothing is
+downloaded, and a missing, stale or unreadable one means the package is read again.
+
 Importing this module is cheap: onnxruntime and tokenizers are imported by `Embedder.load`, so a
 command that never embeds never pays for them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
+import os
+import shutil
+import tempfile
+import time
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -50,6 +64,18 @@ INT8_BLOCK = 32
 WEIGHTS_MEMBER = "model.safetensors"
 TOKENIZER_MEMBER = "tokenizer.json"
 _CHUNK = 1 << 20
+CACHE_DIR = "model-cache"  # the folder `cache_beside` names, beside the index
+# Bump when what the cache holds or how it is laid out changes: older folders are then ignored and swept away.
+CACHE_FORMAT = 1
+CACHE_GRAPH = "graph.onnx"
+CACHE_DATA = "graph.data"  # the graph's initializers, uncompressed, as ONNX Runtime wrote them
+CACHE_SOURCE = "source.json"  # what the folder was made from, and its files' sizes: written last
+# The tokenizer in two parts that load in about half the time of its JSON (whose 30,522-word vocabulary is most of
+# the parsing): the JSON with only the special words left in the vocabulary, and the vocabulary one word a line.
+CACHE_TOKENIZER_SHELL = "tokenizer-shell.json"
+CACHE_VOCAB = "vocab.txt"
+_PARTIAL = ".partial-"
+_PARTIAL_AGE = 3600.0  # seconds after which an unfinished folder (a writer that died) is removed
 _SAFETENSORS_DTYPES: dict[str, np.dtype[Any]] = {
     "F32": np.dtype("<f4"),
     "F16": np.dtype("<f2"),
@@ -73,6 +99,62 @@ def model_zip_path() -> Path:
     if spec is None or spec.origin is None:
         raise EmbedderError(f"the sentence-embedding model is not installed: pip install {DISTRIBUTION}")
     return Path(spec.origin).parent / "model.zip"
+
+
+def cache_beside(index_path: Path) -> Path:
+    """The model cache for an index: a folder beside it, shared by every index in the same folder."""
+    return index_path.parent / CACHE_DIR
+
+
+def _members(model_zip: Path) -> dict[str, tuple[int, int]]:
+    """The CRC-32 and size of the two members used, from the zip's directory (nothing is inflated)."""
+    if not model_zip.is_file():
+        raise EmbedderError(f"the sentence-embedding model is missing: no {model_zip} (pip install {DISTRIBUTION})")
+    try:
+        with zipfile.ZipFile(model_zip) as archive:
+            infos = {info.filename: info for info in archive.infolist()}
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        raise EmbedderError(f"the sentence-embedding model {model_zip} cannot be read: {_one_line(error)}") from error
+    for member in (TOKENIZER_MEMBER, WEIGHTS_MEMBER):
+        if member not in infos:
+            raise EmbedderError(f"the sentence-embedding model {model_zip} has no {member}")
+    return {member: (infos[member].CRC, infos[member].file_size) for member in (TOKENIZER_MEMBER, WEIGHTS_MEMBER)}
+
+
+def _cache_source(model_zip: Path, graph: Path, weight_map: Path, runtime: str) -> dict[str, Any]:
+    """Everything a cached folder is made from: another value of any of them is another folder."""
+    try:
+        made_from = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (graph, weight_map)}
+    except OSError as error:
+        raise EmbedderError(f"the embedding graph cannot be read: {_one_line(error)}") from error
+    members = {name: {"crc32": crc, "size": size} for name, (crc, size) in _members(model_zip).items()}
+    return {
+        "format": CACHE_FORMAT,
+        "onnxruntime": runtime,
+        "processor": _processor(),
+        "committed": made_from,
+        "package": members,
+    }
+
+
+def _processor() -> str:
+    """This processor, as far as the layout of prepacked weights goes: its model and instruction sets."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as info:
+            wanted = ("model name", "flags", "Features", "CPU implementer", "CPU part")
+            lines = sorted({line for line in info.read().splitlines() if line.startswith(wanted)})
+        if lines:
+            return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()[:16]
+    except OSError:
+        pass
+    import platform
+
+    return f"{platform.system()} {platform.machine()} {platform.processor()}"
+
+
+def _cache_folder(cache: Path, graph: Path, source: dict[str, Any]) -> Path:
+    digest = hashlib.sha256(json.dumps(source, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    return cache / f"{graph.stem}-{digest}"
 
 
 def _read_model_zip(model_zip: Path) -> tuple[bytes, bytearray]:
@@ -186,14 +268,23 @@ def _weights(safetensors_file: bytearray, weight_map: Path) -> dict[str, np.ndar
     return weights
 
 
-def _tokenizer(tokenizer_json: bytes) -> Tokenizer:
+def _tokenizer(tokenizer_json: bytes, vocab: Path | None = None) -> Tokenizer:
+    """The tokenizer from its JSON; with `vocab`, from the shell and word list `_split_tokenizer` made."""
     try:
-        from tokenizers import Tokenizer
+        from tokenizers import Tokenizer, models
     except ImportError as error:
         raise EmbedderError(f"tokenizers is not installed ({_one_line(error)}): pip install -e .") from error
 
     try:
         tokenizer = Tokenizer.from_str(tokenizer_json.decode("utf-8"))
+        if vocab is not None:
+            wordpiece = json.loads(tokenizer_json)["model"]
+            tokenizer.model = models.WordPiece.from_file(
+                str(vocab),
+                unk_token=wordpiece["unk_token"],
+                continuing_subword_prefix=wordpiece["continuing_subword_prefix"],
+                max_input_chars_per_word=wordpiece["max_input_chars_per_word"],
+            )
     except Exception as error:  # tokenizers raises plain Exception on a bad file, UnicodeDecodeError on bad bytes
         raise EmbedderError(f"the sentence-embedding tokenizer cannot be read: {_one_line(error)}") from error
     tokenizer.no_padding()  # each batch is padded to its own longest text, below
@@ -201,29 +292,169 @@ def _tokenizer(tokenizer_json: bytes) -> Tokenizer:
     return tokenizer
 
 
-def _session(graph: Path, weights: dict[str, np.ndarray], threads: int) -> Any:
+def _split_tokenizer(tokenizer_json: bytes, folder: Path) -> bool:
+    """Write the tokenizer as a shell and a word list (CACHE_TOKENIZER_SHELL, CACHE_VOCAB) when it is a WordPiece
+    one that they give back exactly: the tokenizer they load must serialise to the very JSON the original does.
+    False (nothing written) for any other."""
+    try:
+        whole = json.loads(tokenizer_json)
+        model = whole["model"]
+        vocab: dict[str, int] = model["vocab"]
+        words = sorted(vocab, key=vocab.__getitem__)
+        keep = {token["content"] for token in whole["added_tokens"]} | {model["unk_token"]}
+        if model["type"] != "WordPiece" or [vocab[w] for w in words] != list(range(len(words))):
+            return False
+        if any(not word or word != word.strip() or "\n" in word or "\r" in word for word in words):
+            return False  # the word list is read a line at a time, each stripped
+        shell = json.dumps({**whole, "model": {**model, "vocab": {w: vocab[w] for w in words if w in keep}}})
+        (folder / CACHE_TOKENIZER_SHELL).write_text(shell, encoding="utf-8")
+        (folder / CACHE_VOCAB).write_text("".join(f"{word}\n" for word in words), encoding="utf-8")
+        split = _tokenizer(shell.encode("utf-8"), folder / CACHE_VOCAB)
+        if json.loads(split.to_str()) == json.loads(_tokenizer(tokenizer_json).to_str()):
+            return True
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, EmbedderError):
+        pass
+    for name in (CACHE_TOKENIZER_SHELL, CACHE_VOCAB):
+        (folder / name).unlink(missing_ok=True)
+    return False
+
+
+def _onnxruntime() -> Any:
     try:
         import onnxruntime as ort
     except ImportError as error:
         raise EmbedderError(f"onnxruntime is not installed ({_one_line(error)}): pip install -e .") from error
+    return ort
 
-    options = ort.SessionOptions()
-    options.intra_op_num_threads = threads
-    options.inter_op_num_threads = 1
-    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    # The arena would keep the largest batch's buffers for the life of the process; without it they are freed.
-    options.enable_cpu_mem_arena = False
-    # Idle pool threads would otherwise spin between batches, taking a core from the bot on a small machine.
-    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-    options.log_severity_level = 3  # errors only: ONNX Runtime's warnings are not the user's business
+
+def _session(graph: Path, weights: dict[str, np.ndarray], threads: int, save_to: Path | None = None) -> Any:
+    """A session on the committed graph with the weights injected; with `save_to`, ONNX Runtime also writes the
+    graph it optimised there (CACHE_GRAPH, its initializers in CACHE_DATA)."""
+    ort = _onnxruntime()
+    options = _options(ort, threads)
+    # Extended, not all: the layout passes that "all" adds are for convolutions (none here), and a graph saved
+    # after them could hold kernels for this processor only. The vectors are the same (tests/test_embed.py).
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+    if save_to is not None:
+        options.optimized_model_filepath = str(save_to / CACHE_GRAPH)
+        options.add_session_config_entry("session.optimized_model_external_initializers_file_name", CACHE_DATA)
+        options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
+        # the MatMul weights also as ONNX Runtime packs them for this processor's kernels, so that a load need not
+        # pack them again (a quarter of its time); hence the processor is part of the cache's name
+        options.add_session_config_entry("session.save_external_prepacked_constant_initializers", "1")
     # ONNX Runtime copies these into the session, so they (and the file buffer they view) are freed after it
     options.add_external_initializers(list(weights), [ort.OrtValue.ortvalue_from_numpy(a) for a in weights.values()])
     try:
         session = ort.InferenceSession(str(graph), sess_options=options, providers=["CPUExecutionProvider"])
     except Exception as error:  # onnxruntime's own exception classes are not importable in a stable place
+        if save_to is not None:  # writing the cache failed (a full disk?): a session without it will do
+            return _session(graph, weights, threads)
         raise EmbedderError(f"the embedding graph {graph} cannot be loaded: {_one_line(error)}") from error
     return session
+
+
+def _cached_session(graph: Path, threads: int) -> Any:
+    """A session on a graph ONNX Runtime optimised and saved: nothing is left to optimise."""
+    ort = _onnxruntime()
+    options = _options(ort, threads)
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    try:
+        return ort.InferenceSession(str(graph), sess_options=options, providers=["CPUExecutionProvider"])
+    except Exception as error:  # onnxruntime's own exception classes are not importable in a stable place
+        raise EmbedderError(f"the cached embedding graph {graph} cannot be loaded: {_one_line(error)}") from error
+
+
+def _options(ort: Any, threads: int) -> Any:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+    # The arena would keep the largest batch's buffers for the life of the process; without it they are freed.
+    options.enable_cpu_mem_arena = False
+    # Idle pool threads would otherwise spin between batches, taking a core from the bot on a small machine.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    options.log_severity_level = 3  # errors only: ONNX Runtime's warnings are not the user's business
+    return options
+
+
+def _load_cached(folder: Path, threads: int) -> tuple[Any, Tokenizer] | None:
+    """The session and tokenizer from a cached folder, or None when it is absent or unusable (then it is
+    removed, to be written again). Its files' sizes must be those recorded when it was written."""
+    if not folder.is_dir():
+        return None
+    try:
+        recorded = json.loads((folder / CACHE_SOURCE).read_bytes())["sizes"]
+        if any((folder / name).stat().st_size != size for name, size in recorded.items()):
+            raise ValueError("a file's size differs")
+        if (folder / CACHE_TOKENIZER_SHELL).is_file():
+            tokenizer = _tokenizer((folder / CACHE_TOKENIZER_SHELL).read_bytes(), folder / CACHE_VOCAB)
+        else:
+            tokenizer = _tokenizer((folder / TOKENIZER_MEMBER).read_bytes())
+        return _cached_session(folder / CACHE_GRAPH, threads), tokenizer
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, EmbedderError):
+        shutil.rmtree(folder, ignore_errors=True)
+        return None
+
+
+def _staging(cache: Path) -> Path | None:
+    """A fresh temporary folder in the cache to write into, or None when the cache cannot be written."""
+    try:
+        cache.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=_PARTIAL, dir=cache))
+        staging.chmod(0o755)  # mkdtemp's folder is its owner's alone; the cache is as readable as the index
+        return staging
+    except OSError:
+        return None
+
+
+def _install(staging: Path, folder: Path, tokenizer_json: bytes, source: dict[str, Any]) -> None:
+    """Complete the staged folder (the tokenizer, split when it can be, then what it was made from and its files'
+    sizes), flush it to disk and rename it into place whole; sweep away the folders it replaces. Any failure
+    leaves no folder."""
+    try:
+        if not (staging / CACHE_GRAPH).is_file() or not (staging / CACHE_DATA).is_file():
+            raise OSError("ONNX Runtime saved no graph")
+        if _split_tokenizer(tokenizer_json, staging):
+            tokenizer_files: tuple[str, ...] = (CACHE_TOKENIZER_SHELL, CACHE_VOCAB)
+        else:
+            (staging / TOKENIZER_MEMBER).write_bytes(tokenizer_json)
+            tokenizer_files = (TOKENIZER_MEMBER,)
+        sizes = {name: (staging / name).stat().st_size for name in (CACHE_GRAPH, CACHE_DATA, *tokenizer_files)}
+        (staging / CACHE_SOURCE).write_text(json.dumps({**source, "sizes": sizes}, indent=1), encoding="utf-8")
+        for name in (*sizes, CACHE_SOURCE):
+            _fsync(staging / name)
+        _fsync(staging)
+        os.rename(staging, folder)  # fails if another process has just put the same folder there: theirs stays
+        _fsync(folder.parent)
+    except OSError:
+        shutil.rmtree(staging, ignore_errors=True)
+        return
+    _sweep(folder)
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+def _sweep(kept: Path) -> None:
+    """Remove the cache folders of the same graph made from anything else, and unfinished ones long abandoned."""
+    stem = kept.name.rsplit("-", 1)[0]
+    try:
+        entries = list(kept.parent.iterdir())
+    except OSError:
+        return
+    for entry in entries:
+        try:
+            stale = entry.name.rsplit("-", 1)[0] == stem and entry != kept
+            abandoned = entry.name.startswith(_PARTIAL) and time.time() - entry.stat().st_mtime > _PARTIAL_AGE
+        except OSError:
+            continue
+        if entry.is_dir() and (stale or abandoned):
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 @dataclass(frozen=True, eq=False)
@@ -235,18 +466,38 @@ class Embedder:
     version: str = MODEL_VERSION  # what an index stores beside these vectors
 
     @classmethod
-    def load(cls, threads: int | None = None, model_zip: Path | None = None, quantized: bool = False) -> Embedder:
+    def load(
+        cls,
+        threads: int | None = None,
+        model_zip: Path | None = None,
+        quantized: bool = False,
+        cache: Path | None = None,
+    ) -> Embedder:
         """`threads` (default 1) is ONNX Runtime's intra-op pool: more can only speed up batches (an index
         build), and only on cores that are otherwise idle. `model_zip` defaults to the installed package's.
-        `quantized` loads the 8-bit graph (`MODEL_VERSION_INT8`): faster per question, close to fp32, not equal."""
+        `quantized` loads the 8-bit graph (`MODEL_VERSION_INT8`): faster per question, close to fp32, not equal.
+        `cache` is a folder to load the model from when it holds a copy made from the same package, graph and
+        ONNX Runtime, and to write that copy into when not (the module's docstring)."""
         if threads is not None and threads < 1:
             raise EmbedderError(f"threads must be at least 1, not {threads}")
-        tokenizer_json, safetensors_file = _read_model_zip(model_zip or model_zip_path())
-        tokenizer = _tokenizer(tokenizer_json)
+        model_zip = model_zip or model_zip_path()
         graph, weight_map, version = (
             (GRAPH_INT8, WEIGHT_MAP_INT8, MODEL_VERSION_INT8) if quantized else (GRAPH, WEIGHT_MAP, MODEL_VERSION)
         )
-        session = _session(graph, _weights(safetensors_file, weight_map), threads or 1)
+        source: dict[str, Any] = {}
+        folder = staging = None
+        if cache is not None:
+            source = _cache_source(model_zip, graph, weight_map, _onnxruntime().__version__)
+            folder = _cache_folder(cache, graph, source)
+            cached = _load_cached(folder, threads or 1)
+            if cached is not None:
+                return cls(session=cached[0], tokenizer=cached[1], version=version)
+            staging = _staging(cache)
+        tokenizer_json, safetensors_file = _read_model_zip(model_zip)
+        tokenizer = _tokenizer(tokenizer_json)
+        session = _session(graph, _weights(safetensors_file, weight_map), threads or 1, save_to=staging)
+        if staging is not None and folder is not None:
+            _install(staging, folder, tokenizer_json, source)
         return cls(session=session, tokenizer=tokenizer, version=version)
 
     def embed(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:

@@ -48,12 +48,13 @@ class NamedEmbedder:
         return self.model.embed(texts)
 
 
-def load_embedder(batch: bool = False) -> NamedEmbedder:
+def load_embedder(batch: bool = False, cache: Path | None = None) -> NamedEmbedder:
     """The sentence-embedding model: one thread for questions, every core this process may use for batch
-    work such as an index build (which gains where cores are idle)."""
+    work such as an index build (which gains where cores are idle). `cache`: the folder of its ready-to-load
+    copy (index.embed.cache_beside the index), written by the first load that does not find it there."""
     from index.embed import Embedder
 
-    model = Embedder.load(_cores() if batch else 1)
+    model = Embedder.load(_cores() if batch else 1, cache=cache)
     return NamedEmbedder(model, model.version)
 
 
@@ -111,7 +112,9 @@ class AnswerService:
             return None
         with self._embedder_lock:
             if self._embedder is None:
-                self._embedder = load_embedder()
+                from index.embed import cache_beside
+
+                self._embedder = load_embedder(cache=cache_beside(self.index_path))
             return self._embedder
 
     def _embed_question(self, question: str) -> np.ndarray:

