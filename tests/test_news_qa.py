@@ -16,10 +16,12 @@ def _questions() -> list[dict[str, object]]:
 def test_every_question_names_a_story_and_either_gold_answers_or_an_abstention() -> None:
     stories = {p.stem for p in (NEWS / "stories").glob("*.txt")}
     questions = _questions()
-    assert len(stories) >= 10 and len(questions) >= 20 * len(stories)
+    assert len(stories) >= 10
+    assert len(questions) >= 20 * len(stories)
     for q in questions:
         assert q["story"] in stories, q
-        assert isinstance(q["q"], str) and q["q"].strip(), q
+        assert isinstance(q["q"], str), q
+        assert q["q"].strip(), q
         assert ("gold" in q) != bool(q.get("abstain")), q
     assert {q["story"] for q in questions} == stories  # no story without questions
 
@@ -28,7 +30,8 @@ def test_each_gold_answer_is_text_of_its_story() -> None:
     texts = {p.stem: p.read_text(encoding="utf-8") for p in (NEWS / "stories").glob("*.txt")}
     for q in _questions():
         for gold in q.get("gold", []):  # type: ignore[attr-defined]
-            assert isinstance(gold, str) and gold in texts[str(q["story"])], q
+            assert isinstance(gold, str), q
+            assert gold in texts[str(q["story"])], q
 
 
 def test_both_kinds_of_question_are_there_in_a_readers_mix() -> None:

@@ -1,4 +1,4 @@
-"""Fit the answer model (index/answer_model.json) on WikiQA train, the SQuAD 2.0 articles and the team's news set: `make fit`.
+"""Fit the answer model (index/answer_model.json) on WikiQA, SQuAD 2.0 and the team's news set: `make fit`.
 
     .venv/bin/python tools/fit_answer.py            # fit and write index/answer_model.json
     .venv/bin/python tools/fit_answer.py --dry-run  # fit and print the figures, write nothing
@@ -176,7 +176,8 @@ def news(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]
     if not files:
         return [], {}
     corpus = _corpus(files, embedder)
-    qa = [json.loads(line) for line in (NEWS / "questions.jsonl").read_text(encoding="utf-8").splitlines() if line.strip()]
+    lines = (NEWS / "questions.jsonl").read_text(encoding="utf-8").splitlines()
+    qa = [json.loads(line) for line in lines if line.strip()]
     items: list[tuple[str, str | None, str, bool, Callable[[str, str], bool], Callable[[str], str]]] = []
     for d in qa:
         right = _holds_any(d["story"], [_norm(g) for g in d.get("gold", [])])
@@ -480,7 +481,8 @@ def main(argv: list[str]) -> int:
         wiki, wiki_counts = wikiqa(embedder)
         sq, sq_counts = squad(embedder)
         written, news_counts = news(embedder)
-        print(f"{mode}: features of {len(wiki) + len(sq) + len(written)} questions in {time.perf_counter() - start:.0f} s")
+        asked = len(wiki) + len(sq) + len(written)
+        print(f"{mode}: features of {asked} questions in {time.perf_counter() - start:.0f} s")
         modes[mode] = fit_mode(wiki + sq + written, names)
         print(json.dumps(modes[mode]["out_of_fold"], indent=None))
         fitted_on = {
@@ -495,7 +497,8 @@ def main(argv: list[str]) -> int:
                 {
                     "news": {
                         "files": "tools/news_qa/stories/*.txt, tools/news_qa/questions.jsonl: fictional news "
-                        "stories and readers' questions written by the storybot team; each question asked of its story",
+                        "stories and readers' questions written by the storybot team; each question asked of its "
+                        "story",
                         **news_counts,
                     }
                 }
@@ -504,7 +507,8 @@ def main(argv: list[str]) -> int:
             ),
             "candidates_per_question": f"the sentences of BM25's best passages for k={K}, and with embeddings "
             "(semantic) those nearest the question",
-            "folds": f"{FOLDS} by document, article or story (GroupKFold); calibration inside each on {INNER_FOLDS} inner folds",
+            "folds": f"{FOLDS} by document, article or story (GroupKFold); calibration inside each on "
+            f"{INNER_FOLDS} inner folds",
             "transfer": "fitted without one data set (the others only) and scored on it, for each data set",
         }
     model = {
