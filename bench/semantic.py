@@ -81,6 +81,7 @@ def _measure(
     probe: Probe,
     step: Callable[[str], None],
 ) -> None:
+    from bot import heap
     from index.answer import answer
     from index.corpus import Corpus
     from index.embed import model_zip_path
@@ -104,6 +105,7 @@ def _measure(
 
     step(f"semantic: {len(asked)} questions through index.answer.answer, each question embedded (one thread)")
     embedder = load_embedder()
+    heap.settle()  # as `storybot serve`, the chat and `ask --jsonl` do once the index is loaded
     tops: list[str] = []
 
     def ask(question: str) -> None:

@@ -7,8 +7,8 @@ import gc
 import weakref
 from pathlib import Path
 
+from bot import heap
 from bot.config import Settings
-from bot.telegram import heap
 from bot.telegram.handlers import reload_index
 from index.service import AnswerService
 from tests.bot_harness import running_bot

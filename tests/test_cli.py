@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import io
 import json
 import os
@@ -241,3 +242,14 @@ def test_ask_jsonl_replies_to_each_line_as_it_arrives(index_path: Path) -> None:
         proc.wait(timeout=30)
         proc.stdin.close()
         proc.stdout.close()
+
+
+def test_a_run_of_questions_freezes_the_loaded_index_out_of_the_collectors_way(
+    capsys: pytest.CaptureFixture[str], index_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps({"question": SUMMIT}) + "\n"))
+    assert gc.get_freeze_count() == 0
+    code, out, _ = _main(capsys, "ask", "--index", str(index_path), "--jsonl")
+    assert code == 0
+    assert json.loads(out)["question"] == SUMMIT
+    assert gc.get_freeze_count() > 0  # as the bot and the chat do (bot/heap.py); the fixture unfreezes it

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot import heap
 from bot.cli.startup import open_service, settings_for
 from bot.errors import UsageError
 from index.dialogue import MAX_TURNS
@@ -43,6 +44,7 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_for(args)
     service = open_service(settings)
     if args.jsonl:
+        heap.settle()  # many questions to come: keep the collector off the loaded index
         return _ask_jsonl(service, args.k)
     answer = service.converse(args.question, args.story, (), args.k).answer
     if args.json:

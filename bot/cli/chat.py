@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from bot import heap
 from bot.cli.startup import open_service, settings_for
 from bot.cli.textview import render_answer, render_hit, render_source, render_stories, render_understood
 from index.dialogue import recent_turns, remember
@@ -224,6 +225,7 @@ def run(args: argparse.Namespace) -> int:
 
     settings = settings_for(args)
     service = open_service(settings)
+    heap.settle()  # a session of questions to come: keep the collector off the loaded index
     if args.story:
         service.story(args.story)
     interactive = sys.stdin.isatty()

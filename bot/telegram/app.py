@@ -18,9 +18,9 @@ from telegram.ext import (
     filters,
 )
 
+from bot import heap
 from bot.config import Settings
 from bot.store.db import StateDB
-from bot.telegram import heap
 from bot.telegram.handlers import (
     ask,
     gate,

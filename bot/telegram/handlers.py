@@ -28,9 +28,10 @@ from telegram.constants import ChatAction, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import ApplicationHandlerStop
 
+from bot import heap
 from bot.store.records import Asked, Vote
 from bot.store.report import REPORT_DAYS, build_report, short_report
-from bot.telegram import conversation, heap
+from bot.telegram import conversation
 from bot.telegram.limits import Verdict
 from bot.telegram.pages import ChatPages
 from bot.telegram.render import cap_lines, source_html, stories_html, text_html
