@@ -255,6 +255,13 @@ class Corpus:
             for term in terms
         ]
 
+    def share_holding_any(self, stories: Sequence[str], terms: Sequence[str]) -> np.ndarray:
+        """Per story, the share of its passages that hold any of the terms."""
+        lo = np.fromiter((self.story_passages[s][0] for s in stories), dtype=np.int64, count=len(stories))
+        hi = np.fromiter((self.story_passages[s][-1] + 1 for s in stories), dtype=np.int64, count=len(stories))
+        share: np.ndarray = self.ranker.holding_any(terms, lo, hi) / np.maximum(1, hi - lo)
+        return share
+
     def citation(self, passage: Passage) -> Citation:
         story = self.stories[passage.story_id]
         return Citation(story.id, story.title, passage.paragraph, story.credit, story.path)

@@ -42,6 +42,7 @@ LEXICAL: tuple[str, ...] = (
     "missing_rare",  # a rare word of the question is nowhere in the sentence's story
     "asks_polar",  # a yes/no question: no kind of thing is asked for, the sentence that settles it answers
     "specific_missing",  # share of the question's names and numbers neither in the sentence nor referred to
+    "story_reports",  # share of the story's passages reporting what someone said or told: a news report
 )
 SEMANTIC: tuple[str, ...] = (
     "cosine",  # the question's embedding against the sentence's
@@ -57,6 +58,8 @@ PASSAGES_PER_ANSWER = 8  # passages reranked per answer wanted, at least
 MIN_PASSAGES = 30
 NEAREST_SENTENCES = 20  # sentences nearest the question by embedding, added to BM25's
 
+# the terms (as index.analyze makes them) of the verbs a news report quotes people with: "said", "says", "told"
+REPORTING = ("say", "tell")
 PRONOUN_CREDIT = 0.7  # a term of the previous sentence counts this much, in a sentence opening with a pronoun
 TITLE_CREDIT = 0.5  # a title term, in any sentence of the story
 LEAD_TITLE_CREDIT = 0.8  # ... in one of its first LEAD_SENTENCES sentences
@@ -106,6 +109,7 @@ def featurize(
     verb_matters = bool(f.predicate) and rarity(f.predicate_word) >= PREDICATE_RARITY
     stories = list(dict.fromkeys(corpus.passages[pid].story_id for pid, _ in ranked))
     shares, missing = _story_coverage(corpus, q, stories, weights, total)
+    reports = dict(zip(stories, corpus.share_holding_any(stories, REPORTING).tolist(), strict=True))
     sentences: list[tuple[int, int]] = []
     rows: list[list[float]] = []
     for rank, (pid, pscore) in enumerate(ranked):
@@ -145,6 +149,7 @@ def featurize(
                     float(bool(lacks)),
                     float(q.polar),
                     sum(t in unmatched for t in q.specific) / len(q.specific) if q.specific else 0.0,
+                    reports[passage.story_id],
                 ]
                 + [0.0] * len(SEMANTIC)
             )

@@ -122,6 +122,13 @@ class PassageRanker:
         out[inside] = posting[at[inside]] < hi[inside]
         return out
 
+    def holding_any(self, terms: Sequence[str], lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+        """Per range of passages lo[i] to hi[i] - 1 (a story's), how many hold any of the terms."""
+        found = [self._span_ids(t) for t in terms if t in self._span]
+        posting = _union(found) if found else np.zeros(0, dtype=np.int64)
+        counted: np.ndarray = np.searchsorted(posting, hi) - np.searchsorted(posting, lo)
+        return counted
+
     def idf(self, term: str) -> float:
         """The term's idf, as the reference BM25 gives it; 0 for a term in no passage, as rank-bm25 does."""
         df = self.df(term)

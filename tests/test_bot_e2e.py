@@ -14,7 +14,7 @@ from tests.fake_bot_api import BOT_ID, BOT_USERNAME, FakeBotAPI
 
 SUMMIT = "where is the third summit?"
 SUMMIT_SENTENCE = "in an unspecified time and place"
-UNSAID = "what did the union say about pensions?"  # the rail story has near passages but no answer
+UNSAID = "How many lifeguards did the union hire?"  # the rail story has near passages but no answer
 
 
 def last_html(fake: FakeBotAPI) -> str:

@@ -99,7 +99,7 @@ def test_ask_story_scopes_the_question(capsys: pytest.CaptureFixture[str], index
 def test_an_unanswerable_question_says_so_and_still_lists_candidates(
     capsys: pytest.CaptureFixture[str], index_path: Path
 ) -> None:
-    question = "what did the summit cost the taxpayers of Norway?"
+    question = "How many lifeguards did the summit hire?"
     _, out, _ = _main(capsys, "ask", "--index", str(index_path), "--json", question)
     result = json.loads(out)
     assert result["answered"] is False

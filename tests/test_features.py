@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -97,3 +99,26 @@ def test_the_answer_is_the_models_best_candidate_with_its_confidence(corpus: Cor
     assert result.answered == (result.confidence >= ranker.min_confidence)
     assert answer(corpus, question, "harbor", 3, min_confidence=0.0).answered
     assert not answer(corpus, question, "harbor", 3, min_confidence=1.0).answered
+
+
+def test_story_reports_tells_a_news_report_from_an_encyclopedia_entry(tmp_path: Path) -> None:
+    (tmp_path / "report.txt").write_text(
+        "Ferry fares to rise\n\n"
+        "Ferry fares will rise by 10 percent in May, the harbor authority said on Monday.\n\n"
+        "The increase pays for new engines, chair Lena Ortiz told reporters.\n\n"
+        "The authority last raised its fares in 2019, when fuel prices climbed sharply across the region.\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "entry.txt").write_text(
+        "Ferry\n\n"
+        "A ferry is a boat that carries passengers and often vehicles across a body of water.\n\n"
+        "Ferry fares are usually set by the operator or a harbor authority.\n",
+        encoding="utf-8",
+    )
+    corpus = Corpus(build(tmp_path)[0])
+    found = featurize(corpus, parse("How much will ferry fares rise?"), None, 3)
+    reports = {
+        corpus.passages[p].story_id: row[FEATURES.index("story_reports")]
+        for (p, _), row in zip(found.sentences, found.matrix, strict=True)
+    }
+    assert reports == {"report": pytest.approx(2 / 3), "entry": 0.0}

@@ -25,7 +25,8 @@ def test_the_shipped_model_weighs_every_lexical_feature_and_says_what_it_was_fit
     model = parse(shipped)
     modes = shipped["modes"]
     assert isinstance(modes, dict)
-    assert set(modes["lexical"]["weights"]) == set(LEXICAL)
+    # the kind of story moves only the confidence, never the ranking
+    assert set(modes["lexical"]["weights"]) == set(LEXICAL) - {"story_reports"}
     assert not set(modes["lexical"]["weights"]) & set(SEMANTIC)  # used with no embedder: no semantic weight
     assert 0 < model.lexical.maybe_confidence <= model.lexical.min_confidence < 1
     fitted_on = shipped["fitted_on"]
@@ -77,6 +78,14 @@ def test_the_confidence_weighs_nothing_that_grows_with_the_story_or_the_index(sh
         weighed = set(mode["confidence"]["weights"]) | set(mode["confidence"]["margins"])
         assert weighed
         assert not weighed & size_bound
+
+
+def test_the_kind_of_story_moves_the_confidence_never_the_ranking(shipped: dict[str, object]) -> None:
+    """How much of a story reports what people said is the same for all its sentences: a prior on whether a
+    question about it is answered at all, which the confidence weighs and the ranking must not."""
+    for mode in shipped["modes"].values():  # type: ignore[attr-defined]
+        assert mode["weights"].get("story_reports", 0.0) == 0.0
+        assert mode["confidence"]["weights"]["story_reports"] > 0.0
 
 
 @pytest.mark.parametrize(
