@@ -91,6 +91,8 @@ def test_embeddings_of_the_wrong_size_are_a_damaged_index(stories: Path, tmp_pat
     path.write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(IndexFileError, match=r"damaged .*rebuild it with `storybot index`"):
         load(path)
+    with pytest.raises(IndexFileError, match=r"damaged .*rebuild it with `storybot index`"):
+        Corpus.open(path)  # the vectors going straight into one buffer are checked the same
 
 
 def test_a_paraphrase_sharing_no_word_is_still_a_candidate(stories: Path) -> None:
