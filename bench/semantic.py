@@ -17,11 +17,15 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bench import OWN_BLAS_THREADS, questions, synth
 from bench.stats import Latency, time_each
+
+if TYPE_CHECKING:
+    from index.corpus import Corpus
 
 ROOT = Path(__file__).resolve().parent.parent
 # a throwaway venv with torch beside the checkout (the one tools/export_minilm.py runs in), if there is one
@@ -40,6 +44,7 @@ class Semantic:
     storybot: Latency | None = None  # index.answer.answer with the question embedded
     hybrid: Latency | None = None  # bm25s top 30 + sentence-transformers rerank, None when torch is unavailable
     same_top: int = 0  # questions whose top sentence is the hybrid's
+    same_nearest: int = 0  # questions whose nearest sentences (index/vectors.py's search) are a full scan's
     torch: str = ""  # what ran the torch side, or why it could not run
     torch_threads: int = 0
     torch_encode: dict[str, float] = field(default_factory=dict)  # sentence-transformers encoding every sentence
@@ -114,6 +119,10 @@ def _measure(
 
     out.storybot = Latency.of(time_each(asked, ask))
     tops = tops[-len(asked) :]  # the timed pass, after the warm-up
+    every = corpus.embeddings.matrix()  # float32, as a full scan reads them
+    out.same_nearest = sum(
+        _nearest_as_full_scan(corpus, every, embedder.model.embed_one(question)) for question in asked
+    )
 
     step("semantic: the serving process's peak memory (index and model loaded, questions answered)")
     asked_file = work / "semantic-questions.json"
@@ -126,7 +135,7 @@ def _measure(
     step(f"semantic: the hybrid (bm25s + sentence-transformers on torch) and encoding every sentence, by {python}")
     hybrid = work / "hybrid"
     hybrid.mkdir()
-    np.save(hybrid / "embeddings.npy", corpus.embeddings)
+    np.save(hybrid / "embeddings.npy", every)
     given = {
         "texts": texts,
         "passage_first_sentence": corpus.passage_first_sentence.tolist(),
@@ -156,6 +165,16 @@ def _measure(
         "cpu_seconds": result["encode_cpu_seconds"],
         "sentences": result["sentences"],
     }
+
+
+def _nearest_as_full_scan(corpus: Corpus, every: np.ndarray, vector: np.ndarray) -> bool:
+    """Are the question's nearest sentences by the served search those of one product over every vector?"""
+    from index.features import NEAREST_SENTENCES
+
+    assert corpus.embeddings is not None
+    served = corpus.embeddings.nearest(vector, 0, len(every), NEAREST_SENTENCES)
+    full = np.argpartition(-(every @ vector), NEAREST_SENTENCES - 1)[:NEAREST_SENTENCES]
+    return set(served.tolist()) == set(full.tolist())
 
 
 def _terms(question: str) -> list[str]:

@@ -7,7 +7,6 @@ the same key gets its old record back (renamed files included, under their new i
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -178,7 +177,7 @@ def build(
 def embed_records(records: list[StoryRecord], embedder: SentenceEmbedder) -> tuple[list[StoryRecord], int]:
     """The sentences of every story not embedded yet (a story reused from the last build keeps its
     vectors), embedded in one call (the embedder sorts them by length and batches them), stored per
-    story as base64 float16 rows."""
+    story as float16 rows."""
     todo = [i for i, r in enumerate(records) if not r.embeddings]
     texts = [t for i in todo for t in records[i].texts]
     vectors = np.asarray(embedder.embed(texts), dtype=np.float32) if texts else np.zeros((0, 0), np.float32)
@@ -189,10 +188,10 @@ def embed_records(records: list[StoryRecord], embedder: SentenceEmbedder) -> tup
     for i in todo:
         rows = vectors[at : at + len(records[i].texts)].astype("<f2")
         at += len(records[i].texts)
-        out[i] = records[i].model_copy(update={"embeddings": base64.b64encode(rows.tobytes()).decode("ascii")})
+        out[i] = records[i].model_copy(update={"embeddings": rows.tobytes()})
     if texts:
         return out, int(vectors.shape[1])
-    width = len(base64.b64decode(records[0].embeddings)) // 2 // max(1, len(records[0].texts))
+    width = len(records[0].embeddings) // 2 // max(1, len(records[0].texts))
     return out, width
 
 

@@ -8,7 +8,9 @@ loads in well under a second and holds no object per sentence until asked.
 
 from __future__ import annotations
 
+import ctypes
 import gc
+import sys
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,8 +25,9 @@ from index.analyze import tokenize
 from index.memo import SentenceFacts
 from index.question import kind_matches
 from index.rank import PassageRanker, TokenTable, firsts
-from index.store import IndexFile, decode_embeddings, load
+from index.store import IndexFile, VectorSink, decode_embeddings, load
 from index.types import Citation, Passage, Sentence, StoryMeta, passage_id
+from index.vectors import SentenceVectors
 
 SPLIT_BLOCK = 8192  # sentences whose terms are split into strings at a time while loading
 
@@ -79,6 +82,31 @@ def _term_ids(sentences: list[str]) -> tuple[list[str], np.ndarray, np.ndarray]:
         length_blocks.append(np.asarray(lengths, dtype=np.int64))
     empty = np.zeros(0, dtype=np.int64)
     return list(ids), np.concatenate(id_blocks or [empty]), np.concatenate(length_blocks or [empty])
+
+
+def _stacked(index: IndexFile, sentences: int) -> np.ndarray:
+    """The records' vectors as one float16 matrix, copied story by story (no second copy of them all at once)."""
+    half = np.empty((sentences, max(1, index.dimensions)), dtype="<f2")
+    at = 0
+    for record in index.stories:
+        rows = decode_embeddings(record.embeddings, index.dimensions)
+        half[at : at + len(rows)] = rows
+        at += len(rows)
+    return half
+
+
+def _return_freed_memory() -> None:
+    """Hand the heap's free pages back to the system. Counting the terms of a large index makes and frees some
+    80 MB of arrays; glibc keeps freed memory below its heap's top for reuse, so without this the process
+    would stay that much larger for life (and a serving process's peak with it). Not glibc: nothing to do."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+        trim = libc.malloc_trim
+    except (OSError, AttributeError):  # musl, or no libc by that name
+        return
+    trim(0)
 
 
 @contextmanager
@@ -174,8 +202,9 @@ class _SentenceTerms(Sequence[tuple[tuple[str, ...], ...]]):
 class Corpus:
     """Every passage of every story, ranked by one BM25 so idf is taken over the whole index."""
 
-    def __init__(self, index: IndexFile, embeddings: bool = True) -> None:
-        """`embeddings=False` leaves the index's sentence embeddings unread (answers by words only)."""
+    def __init__(self, index: IndexFile, embeddings: bool = True, vectors: VectorSink | None = None) -> None:
+        """`embeddings=False` leaves the index's sentence embeddings unread (answers by words only). `vectors`:
+        the sink the index was loaded with, which holds them instead of its records."""
         self.built_at = index.built_at
         self.facts = SentenceFacts(kind_matches)  # per-sentence memos, dropped with this index
         self.stories: dict[str, StoryInfo] = {}
@@ -205,15 +234,14 @@ class Corpus:
         self.sentence_terms: Sequence[tuple[tuple[str, ...], ...]] = _SentenceTerms(columns)
         # passage -> its first sentence's number in the index, with the sentence count at the end
         self.passage_first_sentence: np.ndarray = np.asarray(columns.first, dtype=np.int64)
-        # one unit row per sentence, in index order, when the index was built with a sentence embedder:
-        # float32, so that a question's dot products run in BLAS (float16 has no fast path in numpy)
-        self.embedder = index.embedder if embeddings else ""
-        self.embeddings: np.ndarray | None = None
-        if self.embedder:
-            self.embeddings = np.concatenate(
-                [decode_embeddings(r.embeddings, index.dimensions) for r in index.stories]
-            ).astype(np.float32)
         self._count_terms(columns)
+        _return_freed_memory()  # counting's temporaries, before the vectors' coarse scores are made
+        # one unit row per sentence, in index order, when the index was built with a sentence embedder
+        self.embedder = index.embedder if embeddings else ""
+        self.embeddings: SentenceVectors | None = None
+        if self.embedder:
+            half = vectors.rows(index.dimensions) if vectors is not None else _stacked(index, len(columns.texts))
+            self.embeddings = SentenceVectors(half)
 
     def _count_terms(self, columns: _Columns) -> None:
         """The ranker's postings, and each term's sentence document frequency, from one pass over the terms."""
@@ -236,8 +264,11 @@ class Corpus:
 
     @classmethod
     def open(cls, path: Path, embeddings: bool = True) -> Corpus:
+        vectors = VectorSink() if embeddings else None
         with _cycle_collector_paused():
-            return cls(load(path), embeddings)
+            corpus = cls(load(path, vectors), embeddings, vectors)
+        _return_freed_memory()  # the parsed file's records, now that the corpus holds what it needs of them
+        return corpus
 
     def stories_hold(self, stories: Sequence[str], term: str) -> list[bool]:
         """Per story, is the term in its title or any of its passages? One binary search for them all,

@@ -181,30 +181,26 @@ def _add_nearest(
     """BM25's passages plus those of the sentences nearest the question by embedding (with their own
     BM25 scores, 0 when they share no term), and per candidate sentence the question's cosine with it,
     with its passage's mean and with the closer of its neighbours in the story."""
-    embeddings = corpus.embeddings
-    assert embeddings is not None  # noqa: S101 - the caller checked
+    vectors = corpus.embeddings
+    assert vectors is not None  # noqa: S101 - the caller checked
     first = corpus.passage_first_sentence
     if within is not None and len(within):
         lo, hi = int(first[within[0]]), int(first[within[-1] + 1])
     else:
         lo, hi = 0, int(first[-1])
-    sims = embeddings[lo:hi] @ vector.astype(embeddings.dtype)
-    if len(sims) > NEAREST_SENTENCES:  # a partial sort: a large index has 100k sentences to pick 20 from
-        nearest = np.argpartition(-sims, NEAREST_SENTENCES - 1)[:NEAREST_SENTENCES] + lo
-    else:
-        nearest = np.arange(len(sims)) + lo
+    query = vector.astype(np.float32)
+    nearest = vectors.nearest(query, lo, hi, NEAREST_SENTENCES)
     have = {pid for pid, _ in ranked}
     extra = sorted({int(p) for p in np.searchsorted(first, nearest, side="right") - 1} - have)
     if extra:
         scores = corpus.ranker.scores(list(q.terms), extra) if q.terms else [0.0] * len(extra)
         ranked = ranked + sorted(zip(extra, scores, strict=True), key=lambda p: (-p[1], p[0]))
     cosines: dict[tuple[int, int], tuple[float, float, float]] = {}
-    query = vector.astype(embeddings.dtype)
     for pid, _ in ranked:
         start, end = int(first[pid]), int(first[pid + 1])
         story = corpus.story_passages[corpus.passages[pid].story_id]
         lo, hi = max(start - 1, int(first[story[0]])), min(end + 1, int(first[story[-1] + 1]))
-        rows = embeddings[lo:hi]
+        rows = vectors.rows(lo, hi)
         sims = rows @ query
         mean = rows[start - lo : end - lo].sum(axis=0)
         norm = float(np.linalg.norm(mean))

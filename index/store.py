@@ -15,7 +15,16 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
 
 from index.analyze import ANALYZER
 
@@ -36,11 +45,49 @@ def _no_lines() -> list[str]:
     return []
 
 
+class VectorSink:
+    """Where an index being loaded for answering puts its stories' vectors (`load(path, vectors=sink)`): one
+    float16 buffer filled story by story as the file is parsed, so that a large index's vectors are never held
+    twice (per story, then all together). The records are left with empty `embeddings`: an index loaded so is
+    for answering, not for a rebuild to reuse. Sized from the file, which holds the vectors as base64 (4 bytes
+    for every 3); pages never written are never resident."""
+
+    def __init__(self) -> None:
+        self._buffer = np.empty(0, dtype=np.uint8)
+        self._used = 0
+        self.sizes: list[int] = []  # the bytes of each story's vectors, in order
+
+    def reserve(self, file_bytes: int) -> None:
+        """Room for the vectors of a file this size, emptied."""
+        self._buffer = np.empty(file_bytes * 3 // 4 + 8, dtype=np.uint8)
+        self._used = 0
+        self.sizes = []
+
+    def take(self, data: bytes) -> None:
+        end = self._used + len(data)
+        self._buffer[self._used : end] = np.frombuffer(data, dtype=np.uint8)  # ValueError past the end
+        self._used = end
+        self.sizes.append(len(data))
+
+    def rows(self, dimensions: int) -> np.ndarray:
+        """Every story's vectors, in order, as float16 rows (a view of the buffer)."""
+        return self._buffer[: self._used].view("<f2").reshape(-1, max(1, dimensions))
+
+
+def _sink(info: ValidationInfo) -> VectorSink | None:
+    found = info.context.get("vectors") if isinstance(info.context, dict) else None
+    return found if isinstance(found, VectorSink) else None
+
+
 class _Record(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
 class StoryRecord(_Record):
+    # the embeddings are base64 in the file and decoded by pydantic as it parses: a large index's vectors are
+    # never held as text (base64 strings would be a third larger than the vectors, all alive at once)
+    model_config = ConfigDict(frozen=True, extra="forbid", val_json_bytes="base64")
+
     id: str
     title: str
     byline: str
@@ -65,9 +112,9 @@ class StoryRecord(_Record):
     published: str = ""
     updated: str = ""
     url: str = ""
-    # every sentence's embedding, in order, as little-endian float16 rows, base64: a twentieth of the size
-    # of JSON numbers, and kept with its story so an unchanged story's vectors can be reused. "" without.
-    embeddings: str = ""
+    # every sentence's embedding, in order, as little-endian float16 rows (base64 in the file: a twentieth of the
+    # size of JSON numbers), kept with its story so an unchanged story's vectors can be reused. Empty without.
+    embeddings: bytes = b""
 
     @model_validator(mode="after")
     def _columns_agree(self) -> StoryRecord:
@@ -79,6 +126,20 @@ class StoryRecord(_Record):
         if sum(self.passage_sentences) != sentences or any(n < 1 for n in self.passage_sentences):
             raise ValueError("passage sizes do not add up to the sentences")
         return self
+
+    @field_validator("embeddings")
+    @classmethod
+    def _into_sink(cls, value: bytes, info: ValidationInfo) -> bytes:
+        sink = _sink(info)
+        if sink is None:
+            return value
+        sink.take(value)
+        return b""
+
+    @field_serializer("embeddings", when_used="json")
+    def _standard_base64(self, value: bytes) -> str:
+        # pydantic's own base64 is the URL-safe alphabet; the file has always had the standard one
+        return base64.b64encode(value).decode("ascii")
 
 
 class IndexFile(_Record):
@@ -94,18 +155,19 @@ class IndexFile(_Record):
     stories: list[StoryRecord] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _embeddings_fit(self) -> IndexFile:
-        # base64 of float16 rows: 4 characters per 3 bytes, padded
-        for story in self.stories:
-            size = -(-2 * self.dimensions * len(story.texts) // 3) * 4 if self.embedder else 0
-            if len(story.embeddings) != size:
+    def _embeddings_fit(self, info: ValidationInfo) -> IndexFile:
+        sink = _sink(info)
+        stored = sink.sizes if sink is not None else [len(story.embeddings) for story in self.stories]
+        for story, have in zip(self.stories, stored, strict=True):
+            size = 2 * self.dimensions * len(story.texts) if self.embedder else 0  # float16 rows
+            if have != size:
                 raise ValueError(f"story {story.id} has embeddings of the wrong size")
         return self
 
 
-def decode_embeddings(encoded: str, dimensions: int) -> np.ndarray:
-    """A story's stored embeddings back to float16 rows, one per sentence."""
-    return np.frombuffer(base64.b64decode(encoded), dtype="<f2").reshape(-1, max(1, dimensions))
+def decode_embeddings(stored: bytes, dimensions: int) -> np.ndarray:
+    """A story's stored embeddings as float16 rows, one per sentence (a view of the bytes, not a copy)."""
+    return np.frombuffer(stored, dtype="<f2").reshape(-1, max(1, dimensions))
 
 
 def save(index: IndexFile, path: Path) -> None:
@@ -157,8 +219,9 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def load(path: Path) -> IndexFile:
-    """Read and check the index, or raise IndexFileError saying what is wrong and how to fix it."""
+def load(path: Path, vectors: VectorSink | None = None) -> IndexFile:
+    """Read and check the index, or raise IndexFileError saying what is wrong and how to fix it. With a sink,
+    the stories' vectors go there (see VectorSink)."""
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -169,7 +232,9 @@ def load(path: Path) -> IndexFile:
         raise IndexFileError(f"cannot read the index at {path} ({exc.strerror}): check its permissions") from None
     try:
         # pydantic parses and checks in one native pass; only a file that fails is looked at again
-        index = IndexFile.model_validate_json(data)
+        if vectors is not None:
+            vectors.reserve(len(data))
+        index = IndexFile.model_validate_json(data, context={"vectors": vectors} if vectors is not None else None)
     except ValidationError as exc:
         raise _diagnose(path, data, exc) from None
     if index.analyzer != ANALYZER:

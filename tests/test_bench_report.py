@@ -155,6 +155,7 @@ def semantic(hybrid_p99: float = 0.012, encode_seconds: float = 50.0, rss_mb: fl
         storybot=Latency(0.005, 0.010, 190),
         hybrid=Latency(0.008, hybrid_p99, 190),
         same_top=150,
+        same_nearest=188,
         torch="torch 2.13.0+cpu, sentence-transformers 6.3.0",
         torch_threads=2,
         torch_encode={"seconds": encode_seconds, "cpu_seconds": 95.0, "sentences": 4_980.0},
@@ -185,6 +186,7 @@ def test_the_semantic_section_reads_as_ratios_beside_the_hybrid() -> None:
         "| 310 MB (peak after opening the index 150 MB, after loading the model 290 MB) | | | < 400 MB | yes |"
     )
     assert _row(r, "| same top sentence as the hybrid") == "| same top sentence as the hybrid | 150 of 190 | | | | |"
+    assert _row(r, "| nearest sentences the same as a full scan's").endswith("| 188 of 190 | | | | |")
     assert "**no**" not in table
 
 
