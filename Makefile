@@ -49,7 +49,7 @@ bench: install
 eval: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHON="$(CURDIR)/$(BIN)/python" ../shared/eval/run-dev-evals
 
-# Refit index/answer_model.json on WikiQA train and the SQuAD 2.0 articles in ../shared (about ten minutes
+# Refit index/answer_model.json on WikiQA train, the SQuAD 2.0 articles in ../shared and tools/news_qa (about twenty minutes
 # on 2 cores: every sentence is embedded); prints the out-of-fold figures. scikit-learn and scipy are
 # installed for this only (the `fit` extra).
 fit: install
