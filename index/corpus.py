@@ -235,6 +235,7 @@ class Corpus:
         # passage -> its first sentence's number in the index, with the sentence count at the end
         self.passage_first_sentence: np.ndarray = np.asarray(columns.first, dtype=np.int64)
         self._count_terms(columns)
+        self._shares: dict[tuple[str, ...], dict[str, float]] = {}
         _return_freed_memory()  # counting's temporaries, before the vectors' coarse scores are made
         # one unit row per sentence, in index order, when the index was built with a sentence embedder
         self.embedder = index.embedder if embeddings else ""
@@ -275,10 +276,15 @@ class Corpus:
         no work proportional to a story's length."""
         return self.stories_hold_each(stories, [term])[0]
 
-    def stories_hold_each(self, stories: Sequence[str], terms: Sequence[str]) -> list[list[bool]]:
-        """`stories_hold` for each term in turn, the stories' bounds found once for all the terms."""
+    def _bounds(self, stories: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """Each story's first passage and the one after its last."""
         lo = np.fromiter((self.story_passages[s][0] for s in stories), dtype=np.int64, count=len(stories))
         hi = np.fromiter((self.story_passages[s][-1] + 1 for s in stories), dtype=np.int64, count=len(stories))
+        return lo, hi
+
+    def stories_hold_each(self, stories: Sequence[str], terms: Sequence[str]) -> list[list[bool]]:
+        """`stories_hold` for each term in turn, the stories' bounds found once for all the terms."""
+        lo, hi = self._bounds(stories)
         titles = [self.title_terms[s] for s in stories]
         holds = self.ranker.holds
         return [
@@ -286,12 +292,16 @@ class Corpus:
             for term in terms
         ]
 
-    def share_holding_any(self, stories: Sequence[str], terms: Sequence[str]) -> np.ndarray:
-        """Per story, the share of its passages that hold any of the terms."""
-        lo = np.fromiter((self.story_passages[s][0] for s in stories), dtype=np.int64, count=len(stories))
-        hi = np.fromiter((self.story_passages[s][-1] + 1 for s in stories), dtype=np.int64, count=len(stories))
-        share: np.ndarray = self.ranker.holding_any(terms, lo, hi) / np.maximum(1, hi - lo)
-        return share
+    def share_holding_any(self, terms: tuple[str, ...]) -> dict[str, float]:
+        """Per story, the share of its passages that hold any of the terms: worked out for every story at once
+        the first time these terms are asked about, a property of the stories, not of a question."""
+        found = self._shares.get(terms)
+        if found is None:
+            stories = list(self.story_passages)
+            lo, hi = self._bounds(stories)
+            share = self.ranker.holding_any(terms, lo, hi) / np.maximum(1, hi - lo)
+            found = self._shares[terms] = dict(zip(stories, share.tolist(), strict=True))
+        return found
 
     def citation(self, passage: Passage) -> Citation:
         story = self.stories[passage.story_id]

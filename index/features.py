@@ -109,7 +109,7 @@ def featurize(
     verb_matters = bool(f.predicate) and rarity(f.predicate_word) >= PREDICATE_RARITY
     stories = list(dict.fromkeys(corpus.passages[pid].story_id for pid, _ in ranked))
     shares, missing = _story_coverage(corpus, q, stories, weights, total)
-    reports = dict(zip(stories, corpus.share_holding_any(stories, REPORTING).tolist(), strict=True))
+    reports = corpus.share_holding_any(REPORTING)
     sentences: list[tuple[int, int]] = []
     rows: list[list[float]] = []
     for rank, (pid, pscore) in enumerate(ranked):
