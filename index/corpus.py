@@ -236,6 +236,7 @@ class Corpus:
         self.passage_first_sentence: np.ndarray = np.asarray(columns.first, dtype=np.int64)
         self._count_terms(columns)
         self._shares: dict[tuple[str, ...], dict[str, float]] = {}
+        self._centres: dict[str, np.ndarray] = {}
         _return_freed_memory()  # counting's temporaries, before the vectors' coarse scores are made
         # one unit row per sentence, in index order, when the index was built with a sentence embedder
         self.embedder = index.embedder if embeddings else ""
@@ -302,6 +303,18 @@ class Corpus:
             share = self.ranker.holding_any(terms, lo, hi) / np.maximum(1, hi - lo)
             found = self._shares[terms] = dict(zip(stories, share.tolist(), strict=True))
         return found
+
+    def story_centre(self, story: str) -> np.ndarray:
+        """The unit mean of the story's sentence embeddings, worked out on first need and kept."""
+        centre = self._centres.get(story)
+        if centre is None:
+            assert self.embeddings is not None  # noqa: S101 - only asked for with embeddings loaded
+            passages = self.story_passages[story]
+            first = self.passage_first_sentence
+            total = self.embeddings.rows(int(first[passages[0]]), int(first[passages[-1] + 1])).sum(axis=0)
+            norm = float(np.linalg.norm(total))
+            centre = self._centres[story] = total / norm if norm > 0 else total
+        return centre
 
     def citation(self, passage: Passage) -> Citation:
         story = self.stories[passage.story_id]

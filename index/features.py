@@ -51,6 +51,8 @@ SEMANTIC: tuple[str, ...] = (
     "passage_cosine",  # the question against the mean of the passage's sentences
     "neighbour_cosine",  # the question against the sentence before or after it in the story, the closer
     "cosine_held",  # cosine x held: meaning and words agreeing
+    "centrality",  # the sentence against the mean of its story's sentences: one like the whole story (a lead)
+    # is near every question about the story, whichever it asks
 )
 FEATURES: tuple[str, ...] = LEXICAL + SEMANTIC
 
@@ -94,7 +96,7 @@ def featurize(
     embedding, a unit row) turns on the semantic candidates and features; without it they are 0."""
     within = corpus.story_passages[story] if story else None  # KeyError for an unknown story
     ranked = corpus.ranker.top(list(q.terms), passages_for(k), within) if q.terms else []
-    cosines: dict[tuple[int, int], tuple[float, float, float]] = {}
+    cosines: dict[tuple[int, int], tuple[float, float, float, float]] = {}
     semantic = question_vector is not None and corpus.embeddings is not None
     if semantic:
         assert question_vector is not None  # noqa: S101 - narrowed for mypy
@@ -157,7 +159,7 @@ def featurize(
     column = {name: n for n, name in enumerate(FEATURES)}
     matrix[:, column["held_gap"]] = matrix[:, column["held"]] - matrix[:, column["held"]].max()
     if semantic:
-        found = np.asarray([cosines.get(s, (0.0, 0.0, 0.0)) for s in sentences]).reshape(-1, 3)
+        found = np.asarray([cosines.get(s, (0.0, 0.0, 0.0, 0.0)) for s in sentences]).reshape(-1, 4)
         cos = found[:, 0]
         matrix[:, column["cosine"]] = cos
         matrix[:, column["cosine_gap"]] = cos - cos.max()
@@ -168,6 +170,7 @@ def featurize(
         matrix[:, column["passage_cosine"]] = found[:, 1]
         matrix[:, column["neighbour_cosine"]] = found[:, 2]
         matrix[:, column["cosine_held"]] = cos * matrix[:, column["held"]]
+        matrix[:, column["centrality"]] = found[:, 3]
     return Candidates(tuple(sentences), matrix)
 
 
@@ -177,10 +180,11 @@ def _add_nearest(
     ranked: list[tuple[int, float]],
     within: np.ndarray | None,
     vector: np.ndarray,
-) -> tuple[list[tuple[int, float]], dict[tuple[int, int], tuple[float, float, float]]]:
+) -> tuple[list[tuple[int, float]], dict[tuple[int, int], tuple[float, float, float, float]]]:
     """BM25's passages plus those of the sentences nearest the question by embedding (with their own
     BM25 scores, 0 when they share no term), and per candidate sentence the question's cosine with it,
-    with its passage's mean and with the closer of its neighbours in the story."""
+    with its passage's mean and with the closer of its neighbours in the story, and its own cosine with its
+    story's centre."""
     vectors = corpus.embeddings
     assert vectors is not None  # noqa: S101 - the caller checked
     first = corpus.passage_first_sentence
@@ -195,7 +199,7 @@ def _add_nearest(
     if extra:
         scores = corpus.ranker.scores(list(q.terms), extra) if q.terms else [0.0] * len(extra)
         ranked = ranked + sorted(zip(extra, scores, strict=True), key=lambda p: (-p[1], p[0]))
-    cosines: dict[tuple[int, int], tuple[float, float, float]] = {}
+    cosines: dict[tuple[int, int], tuple[float, float, float, float]] = {}
     for pid, _ in ranked:
         start, end = int(first[pid]), int(first[pid + 1])
         story = corpus.story_passages[corpus.passages[pid].story_id]
@@ -205,10 +209,11 @@ def _add_nearest(
         mean = rows[start - lo : end - lo].sum(axis=0)
         norm = float(np.linalg.norm(mean))
         whole = float(mean @ query) / norm if norm > 0 else 0.0
+        central = rows[start - lo : end - lo] @ corpus.story_centre(corpus.passages[pid].story_id)
         for i in range(end - start):
             at = start - lo + i
             around = [float(sims[j]) for j in (at - 1, at + 1) if 0 <= j < len(sims)]
-            cosines[(pid, i)] = (float(sims[at]), whole, max(around, default=0.0))
+            cosines[(pid, i)] = (float(sims[at]), whole, max(around, default=0.0), float(central[i]))
     return ranked, cosines
 
 

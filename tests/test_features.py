@@ -122,3 +122,41 @@ def test_story_reports_tells_a_news_report_from_an_encyclopedia_entry(tmp_path: 
         for (p, _), row in zip(found.sentences, found.matrix, strict=True)
     }
     assert reports == {"report": pytest.approx(2 / 3), "entry": 0.0}
+
+
+class _WordCounts:
+    """A stand-in embedder whose geometry is plain to see: a text's counts of a few words, as a unit row."""
+
+    version = "word-counts-test"
+    words = ("ferry", "fares", "rise", "harbor", "engines", "weather", "storm")
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        rows = np.asarray([[text.lower().count(w) for w in self.words] for text in texts], dtype=np.float32) + 1e-3
+        normed: np.ndarray = rows / np.linalg.norm(rows, axis=1, keepdims=True)
+        return normed
+
+
+def test_centrality_is_the_sentences_cosine_with_its_storys_centre(tmp_path: Path) -> None:
+    """A sentence like the whole story (its lead) is near every question about the story; centrality lets the
+    ranker tell that from being near this question in particular."""
+    (tmp_path / "fares.txt").write_text(
+        "Ferry fares to rise\n\n"
+        "Ferry fares will rise at the harbor, and ferry fares rise again next year.\n\n"
+        "The harbor ferry needs new engines, the ferry operator said.\n\n"
+        "A storm and bad weather closed the harbor for a day.\n",
+        encoding="utf-8",
+    )
+    embedder = _WordCounts()
+    corpus = Corpus(build(tmp_path, embedder=embedder)[0])
+    question = "Why did the storm close the harbor?"
+    found = featurize(corpus, parse(question), "fares", 3, embedder.embed([question])[0])
+    assert corpus.embeddings is not None
+    rows = corpus.embeddings.matrix()
+    centre = rows.sum(axis=0) / np.linalg.norm(rows.sum(axis=0))
+    central = {}
+    for (pid, i), row in zip(found.sentences, found.matrix, strict=True):
+        sentence = int(corpus.passage_first_sentence[pid]) + i
+        assert row[FEATURES.index("centrality")] == pytest.approx(float(rows[sentence] @ centre), abs=1e-6)
+        central[corpus.passages[pid].sentences[i].text[:5]] = row[FEATURES.index("centrality")]
+    # the storm sentence answers the question and is the least like the rest of the story
+    assert min(central, key=central.__getitem__) == "A sto"
