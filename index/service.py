@@ -135,8 +135,9 @@ class AnswerService:
 
     def prefetch(self, questions: Iterable[str]) -> None:
         """Embed the distinct questions in one batched call and put their rows in the questions' cache, so that
-        asking them later reaches no model (`storybot ask --jsonl` does this for the lines it has read). At most
-        the cache's size is kept, so that none is evicted before it is asked. Nothing without semantic answers."""
+        asking them later reaches no model (`storybot ask --jsonl --prefetch` does this for the lines it has read).
+        At most the cache's size is kept, so that none is evicted before it is asked. Nothing without semantic
+        answers. A row from a batch equals a lone call's up to the last bits of its float32s, not exactly."""
         distinct = list(dict.fromkeys(questions))[:QUESTION_CACHE]
         if not distinct or not self.semantic or self.corpus.embeddings is None:
             return
@@ -144,11 +145,13 @@ class AnswerService:
             embedder = self.embedder()
             if embedder is None:  # pragma: no cover - semantic is on
                 return
-            rows = embedder.model.embed(distinct)
+            # A lone question is embedded beside an empty text: ONNX Runtime rounds a batch of one differently in
+            # the last bits, and every prefetched row should come the same way, whatever a read-ahead happened to find.
+            rows = embedder.model.embed(distinct if len(distinct) > 1 else [*distinct, ""])
         except Exception:  # noqa: S110 - asked one by one, each question meets the same error where it did before
             return
         # the cache is filled through its own miss path, which takes each row from here
-        self._prefetched = {question: row.copy() for question, row in zip(distinct, rows, strict=True)}
+        self._prefetched = {question: row.copy() for question, row in zip(distinct, rows, strict=False)}
         try:
             for question in distinct:
                 self._question_vector(question)

@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("-k", type=int, default=3, help="answers to list (default 3)")
     p.add_argument("--json", action="store_true", help="print the answer as JSON")
     p.add_argument("--jsonl", action="store_true", help='read {"question": ..., "story": ...} lines on stdin')
+    p.add_argument(
+        "--prefetch",
+        action="store_true",
+        help="with --jsonl: embed the questions of the lines already read in one batched call before answering them "
+        "(faster on a file of questions; a score may differ in its last printed digit from answering one by one)",
+    )
     p.set_defaults(run=run)
 
 
@@ -45,11 +51,13 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("-k must be at least 1")
     if args.jsonl == bool(args.question):
         raise UsageError("give a QUESTION, or --jsonl with questions on stdin")
+    if args.prefetch and not args.jsonl:
+        raise UsageError("--prefetch goes with --jsonl")
     settings = settings_for(args)
     service = open_service(settings)
     if args.jsonl:
         heap.settle()  # many questions to come: keep the collector off the loaded index
-        return _ask_jsonl(service, args.k)
+        return _ask_jsonl(service, args.k, READ_AHEAD if args.prefetch else 0)
     answer = service.converse(args.question, args.story, (), args.k).answer
     if args.json:
         print(json.dumps(answer.to_json(), ensure_ascii=False))
@@ -60,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-# Lines read ahead of the one being answered, whose questions are embedded together in one batched call: far
-# fewer than the service's cache of question vectors holds, so that none is dropped before it is asked.
+# Lines `--prefetch` reads ahead of the one being answered, whose questions are embedded together in one batched call:
+# far fewer than the service's cache of question vectors holds, so that none is dropped before it is asked.
 READ_AHEAD = 256
 
 
@@ -92,10 +100,13 @@ def _parse(number: int, line: str) -> _Line:
     return _Line(number, question, story, chat)
 
 
-def _ask_jsonl(service: AnswerService, k: int, read_ahead: int = READ_AHEAD) -> int:
-    """Answer each line of stdin in order. With `read_ahead`, the questions of the lines that have already
-    arrived are embedded in one call before they are answered (`AnswerService.prefetch`); 0 embeds each
-    question on its own as it is answered. The output is the same either way."""
+def _ask_jsonl(service: AnswerService, k: int, read_ahead: int = 0) -> int:
+    """Answer each line of stdin in order. With `read_ahead` (--prefetch), the questions of the lines that have
+    already arrived, that many at most, are embedded in one call before they are answered
+    (`AnswerService.prefetch`); 0 embeds each question on its own as it is answered. Not the default, because
+    ONNX Runtime computes a batch of one in another order than a larger batch: a question's vector differs in
+    the last bits of some float32s, and once in a few hundred answers a score printed to 4 places differs in its
+    last digit (tests/test_ask_prefetch.py)."""
     from index.dialogue import Turn
     from index.service import UnknownStoryError
 
