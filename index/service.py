@@ -121,7 +121,7 @@ class AnswerService:
                 from index.embed import cache_beside
 
                 self._embedder = load_embedder(cache=cache_beside(self.index_path))
-                self._questions = CoalescingEmbedder(self._embedder.model.embed)
+                self._questions = CoalescingEmbedder(self._embedder.model.embed, calls=_cores())
             return self._embedder
 
     def _embed_question(self, question: str) -> np.ndarray:

@@ -27,16 +27,15 @@ def row_of(text: str) -> np.ndarray:
 
 
 class FakeModel:
-    """Records each call's texts and the thread it ran on; holds its first call until `release` is set when
-    `hold`, and fails the calls whose number (from 0) is in `failing`."""
+    """Records each call's texts and the thread it ran on; holds its first `hold` calls until `release` is set,
+    and fails the calls whose number (from 0) is in `failing`."""
 
-    def __init__(self, hold: bool = False, failing: frozenset[int] = frozenset()) -> None:
+    def __init__(self, hold: int = 0, failing: frozenset[int] = frozenset()) -> None:
         self.calls: list[list[str]] = []
         self.threads: list[int] = []
         self.entered = threading.Semaphore(0)  # released once per call, as it starts
         self.release = threading.Event()
-        if not hold:
-            self.release.set()
+        self.hold = hold
         self.failing = failing
 
     def __call__(self, texts: Sequence[str]) -> np.ndarray:
@@ -44,8 +43,8 @@ class FakeModel:
         self.calls.append(list(texts))
         self.threads.append(threading.get_ident())
         self.entered.release()
-        if number == 0:
-            assert self.release.wait(WAIT), "the test never let the first call go"
+        if number < self.hold:
+            assert self.release.wait(WAIT), "the test never let a held call go"
         if number in self.failing:
             raise ValueError(f"call {number} fails")
         return np.stack([row_of(text) for text in texts])
@@ -65,7 +64,7 @@ def until(condition: Callable[[], bool]) -> None:
 
 
 def test_a_lone_question_goes_straight_into_a_call_of_its_own() -> None:
-    model = FakeModel(hold=True)
+    model = FakeModel(hold=1)
     batcher = CoalescingEmbedder(model)
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(batcher.embed_one, "where is the summit?")
@@ -87,7 +86,7 @@ def test_a_lone_question_goes_straight_into_a_call_of_its_own() -> None:
 
 
 def test_callers_arriving_during_a_call_share_the_next_one() -> None:
-    model = FakeModel(hold=True)
+    model = FakeModel(hold=1)
     batcher = CoalescingEmbedder(model)
     texts = ["a question", "a second question", "a third, somewhat longer, question", "a question again"]
     with ThreadPoolExecutor(len(texts) + 2) as pool:
@@ -106,7 +105,7 @@ def test_callers_arriving_during_a_call_share_the_next_one() -> None:
 
 
 def test_a_long_queue_is_embedded_in_calls_of_at_most_max_batch() -> None:
-    model = FakeModel(hold=True)
+    model = FakeModel(hold=1)
     batcher = CoalescingEmbedder(model, max_batch=2)
     texts = [f"question {i}" for i in range(5)]
     with ThreadPoolExecutor(len(texts) + 1) as pool:
@@ -119,12 +118,35 @@ def test_a_long_queue_is_embedded_in_calls_of_at_most_max_batch() -> None:
             np.testing.assert_array_equal(future.result(WAIT), row_of(text))
     assert [len(call) for call in model.calls] == [1, 2, 2, 1]
     assert sorted(text for call in model.calls[1:] for text in call) == texts
-    with pytest.raises(ValueError, match="at least 1"):
+    with pytest.raises(ValueError, match="must be at least 1"):
         CoalescingEmbedder(model, max_batch=0)
+    with pytest.raises(ValueError, match="must be at least 1"):
+        CoalescingEmbedder(model, calls=0)
+
+
+def test_with_two_calls_allowed_two_lone_questions_go_straight_in_and_the_rest_share_the_next() -> None:
+    """One call per core: questions on a machine with an idle core do not queue behind a running call."""
+    model = FakeModel(hold=2)
+    batcher = CoalescingEmbedder(model, calls=2)
+    texts = ["c", "d", "e"]
+    with ThreadPoolExecutor(5) as pool:
+        first = pool.submit(batcher.embed_one, "a")
+        model.wait_entered()
+        second = pool.submit(batcher.embed_one, "b")
+        model.wait_entered()  # in a call of its own beside the first
+        assert sorted(map(sorted, model.calls)) == [["a"], ["b"]]
+        queued = [pool.submit(batcher.embed_one, text) for text in texts]
+        until(lambda: batcher.queued == len(texts))
+        model.release.set()
+        for text, future in zip(["a", "b", *texts], [first, second, *queued], strict=True):
+            np.testing.assert_array_equal(future.result(WAIT), row_of(text))
+    # the queued three in one call, or split between the two freed calls: fewer calls than callers either way
+    assert sorted(text for call in model.calls[2:] for text in call) == texts
+    assert len(model.calls) <= 4
 
 
 def test_an_error_reaches_every_caller_of_its_call_and_the_next_call_works() -> None:
-    model = FakeModel(hold=True, failing=frozenset({1, 3}))
+    model = FakeModel(hold=1, failing=frozenset({1, 3}))
     batcher = CoalescingEmbedder(model)
     with ThreadPoolExecutor(4) as pool:
         lead = pool.submit(batcher.embed_one, "fine")
