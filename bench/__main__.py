@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,7 @@ from datetime import UTC, datetime
 from importlib.metadata import version
 from pathlib import Path
 
-from bench import coldstart, peers, questions, semantic, synth, throughput
+from bench import coalescing, coldstart, peers, questions, semantic, synth, throughput
 from bench.report import Report, readme_table, with_section
 from bench.stats import Latency, machine, time_each
 
@@ -67,11 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--readme", action="store_true", help="also put the table in README.md's Performance section")
     parser.add_argument(
         "--only",
-        choices=["throughput"],
-        help="measure only that section (5, bot throughput) and put it in place of the same section of --out (and "
-        "of README.md's table with --readme); the other sections stay as they were",
+        choices=["throughput", "coalescing"],
+        help="measure only that section (5, bot throughput; 6, questions embedded together) and put it in place of "
+        "the same section of --out (and of README.md's table with --readme); the other sections stay as they were",
     )
     args = parser.parse_args(argv)
+    if args.only == "coalescing":
+        return coalescing_alone(args)
     if args.only:
         return throughput_alone(args)
 
@@ -110,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             report.throughput = throughput.measure(
                 bundled_index, work / "bots", args.bot_questions, args.bot_chats, args.bot_rounds
             )
+        if 6 in chosen:
+            step("questions embedded together: threads through the coalescer against one call each")
+            report.coalescing = coalescing.measure(bundled_with_embeddings(work))
     if hasattr(os, "getloadavg"):  # the load comes and goes on a shared machine: say where it ended too
         report.machine += f", {os.getloadavg()[0]:.1f} at the end"
     text = report.markdown()
@@ -151,7 +157,33 @@ def throughput_alone(args: argparse.Namespace) -> int:
     return 0
 
 
-SECTIONS = frozenset(range(1, 6))
+def coalescing_alone(args: argparse.Namespace) -> int:
+    """Section 6 by itself, in place of the one in the written table (added at its end when there is none)."""
+    report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "", coalescing_alone=True)
+    with tempfile.TemporaryDirectory(prefix="storybot-bench-") as tmp:
+        step("the bundled story, every sentence embedded, for `ask --jsonl`")
+        index = bundled_with_embeddings(Path(tmp))
+        step("questions embedded together: threads through the coalescer against one call each")
+        report.coalescing = coalescing.measure(index)
+    if hasattr(os, "getloadavg"):
+        report.machine += f", {os.getloadavg()[0]:.1f} at the end"
+    section = report.section(6)
+    print("\n" + section)
+    args.out.write_text(_with_or_added(args.out.read_text(encoding="utf-8"), 6, section), encoding="utf-8")
+    print(f"section 6 written to {args.out}", file=sys.stderr)
+    if args.readme:
+        readme = ROOT / "README.md"
+        report.into_readme(readme, _with_or_added(readme_table(readme), 6, section))
+    return 0
+
+
+def _with_or_added(table: str, number: int, section: str) -> str:
+    if re.search(rf"^\*\*{number}\. ", table, re.MULTILINE):
+        return with_section(table, number, section)
+    return table.rstrip() + "\n\n" + section
+
+
+SECTIONS = frozenset(range(1, 7))
 
 
 def _sections(given: str) -> frozenset[int]:
@@ -160,7 +192,7 @@ def _sections(given: str) -> frozenset[int]:
     except ValueError:
         chosen = frozenset()
     if not chosen or not chosen <= SECTIONS:
-        raise argparse.ArgumentTypeError(f"expected section numbers 1 to 5 separated by commas, not {given!r}")
+        raise argparse.ArgumentTypeError(f"expected section numbers 1 to 6 separated by commas, not {given!r}")
     return chosen
 
 

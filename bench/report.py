@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bench.coalescing import Coalescing
 from bench.coldstart import FLOOR, SEMANTIC_FLOOR, ColdStart
 from bench.semantic import Semantic
 from bench.stats import Latency
@@ -90,6 +91,8 @@ class Report:
     cold: ColdStart | None = None
     throughput: Throughput | None = None
     alone: bool = False  # the throughput section measured by itself (`--only throughput`), the rest kept
+    coalescing: Coalescing | None = None
+    coalescing_alone: bool = False  # section 6 measured by itself (`--only coalescing`)
 
     def markdown(self) -> str:
         lines = [
@@ -98,6 +101,7 @@ class Report:
             "",
         ]
         lines += self._bundled() + self._synthetic() + self._semantic() + self._cold() + self._throughput()
+        lines += self._coalescing()
         return "\n".join(lines).rstrip() + "\n"
 
     def _bundled(self) -> list[str]:
@@ -335,6 +339,39 @@ class Report:
             f"{t.server_cpu:.2f}) | {t.server_per_second:.0f} | | | | |",
             "",
         ]
+
+    def _coalescing(self) -> list[str]:
+        c = self.coalescing
+        if c is None:
+            return []
+        alone = f" (measured by itself, `python -m bench --only coalescing`: run {self.when}; {self.machine})"
+        before = c.ways[0]
+        lines = [
+            f"**6. Questions embedded together** (`index/coalesce.py`): {c.questions} distinct questions (our news "
+            f"set's, `tools/news_qa`) dealt out to {c.threads} threads that all embed at once, all-MiniLM-L6-v2 on "
+            f"ONNX Runtime with one intra-op thread as the service loads it for questions; medians of {c.rounds} "
+            f"rounds, the ways taking turns{_load(c.load)}{alone if self.coalescing_alone else ''}:",
+            "",
+            "| way | questions/s | ratio | model calls | runs |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for way in c.ways:
+            runs = ", ".join(f"{r:.0f}" for r in way.runs)
+            lines.append(
+                f"| {way.name} | {way.per_second:.0f} | {way.per_second / before.per_second:.2f}x | {way.calls} | "
+                f"{runs} |"
+            )
+        if c.jsonl_seconds and c.prefetch_seconds:
+            plain, ahead = min(c.jsonl_seconds), min(c.prefetch_seconds)
+            lines += [
+                "",
+                f"`storybot ask --jsonl` on a file of the same {c.jsonl_lines} questions, a fresh process on the "
+                f"bundled story's index with embeddings (model load included), best of {len(c.jsonl_seconds)} "
+                f"runs taking turns: {plain:.2f} s one by one, {ahead:.2f} s with `--prefetch` "
+                f"({plain / ahead:.2f}x; runs {', '.join(f'{x:.2f}' for x in c.jsonl_seconds)} against "
+                f"{', '.join(f'{x:.2f}' for x in c.prefetch_seconds)}).",
+            ]
+        return [*lines, ""]
 
     def section(self, number: int) -> str:
         """This report's section `number` alone, as it stands in the table."""

@@ -11,7 +11,7 @@ import dataclasses
 import os
 import re
 import threading
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -31,9 +31,11 @@ from index.types import Answer, Hit, Sentence
 # "Is it done yet?" is answered by where a thing stands: "still have to", "not yet", "already", "so far"
 _ASPECT = re.compile(r"\b(?:yet|still|already|so\s+far|pending|any\s+longer|anymore)\b", re.I)
 MORE_DEPTH = 10  # hits a "More" page looks through: past the tenth, a passage rarely bears on the question
+QUESTION_CACHE = 1024  # question vectors kept (1.5 kB each)
 
 if TYPE_CHECKING:  # building (cleaning, splitting) is imported only when an index is built: a faster `ask`
     from index.build import BuildReport
+    from index.coalesce import CoalescingEmbedder
     from index.embed import Embedder
 
 
@@ -104,7 +106,10 @@ class AnswerService:
         self._authors: tuple[Corpus | None, frozenset[str]] = (None, frozenset())  # per loaded index
         self._embedder: NamedEmbedder | None = None
         self._embedder_lock = threading.Lock()
-        self._question_vector = lru_cache(maxsize=1024)(self._embed_question)
+        self._questions: CoalescingEmbedder | None = None  # questions arriving together share a call (index.coalesce)
+        self._prefetched: dict[str, np.ndarray] = {}  # rows `prefetch` made, until the cache below takes them
+        # in front of the model: a repeated question never reaches it
+        self._question_vector = lru_cache(maxsize=QUESTION_CACHE)(self._embed_question)
 
     def embedder(self) -> NamedEmbedder | None:
         """The embedding model when semantic answers are on, loaded once, on first need."""
@@ -112,16 +117,46 @@ class AnswerService:
             return None
         with self._embedder_lock:
             if self._embedder is None:
+                from index.coalesce import CoalescingEmbedder
                 from index.embed import cache_beside
 
                 self._embedder = load_embedder(cache=cache_beside(self.index_path))
+                self._questions = CoalescingEmbedder(self._embedder.model.embed, calls=_cores())
             return self._embedder
 
     def _embed_question(self, question: str) -> np.ndarray:
-        embedder = self.embedder()
-        if embedder is None:  # pragma: no cover - only called with semantic answers on
+        prefetched = self._prefetched.pop(question, None)
+        if prefetched is not None:
+            return prefetched
+        self.embedder()
+        if self._questions is None:  # pragma: no cover - only called with semantic answers on
             raise RuntimeError("semantic answers are off")
-        return embedder.model.embed_one(question)
+        return self._questions.embed_one(question)
+
+    def prefetch(self, questions: Iterable[str]) -> None:
+        """Embed the distinct questions in one batched call and put their rows in the questions' cache, so that
+        asking them later reaches no model (`storybot ask --jsonl --prefetch` does this for the lines it has read).
+        At most the cache's size is kept, so that none is evicted before it is asked. Nothing without semantic
+        answers. A row from a batch equals a lone call's up to the last bits of its float32s, not exactly."""
+        distinct = list(dict.fromkeys(questions))[:QUESTION_CACHE]
+        if not distinct or not self.semantic or self.corpus.embeddings is None:
+            return
+        try:
+            embedder = self.embedder()
+            if embedder is None:  # pragma: no cover - semantic is on
+                return
+            # A lone question is embedded beside an empty text: ONNX Runtime rounds a batch of one differently in
+            # the last bits, and every prefetched row should come the same way, whatever a read-ahead happened to find.
+            rows = embedder.model.embed(distinct if len(distinct) > 1 else [*distinct, ""])
+        except Exception:  # noqa: S110 - asked one by one, each question meets the same error where it did before
+            return
+        # the cache is filled through its own miss path, which takes each row from here
+        self._prefetched = {question: row.copy() for question, row in zip(distinct, rows, strict=False)}
+        try:
+            for question in distinct:
+                self._question_vector(question)
+        finally:
+            self._prefetched = {}
 
     def _open_corpus(self) -> Corpus:
         corpus = Corpus.open(self.index_path, embeddings=self.semantic)

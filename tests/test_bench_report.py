@@ -269,3 +269,26 @@ def test_a_run_of_some_sections_replaces_only_those_in_the_table_before() -> Non
     assert twice.count("from a later run") == 1  # the newer line replaces the older
     assert "Section 4 from a later run: 2026-01-03" in twice
     assert "**4,980 sentences**" in twice
+
+
+def test_the_coalescing_section_reads_each_way_as_a_ratio_of_one_call_per_question() -> None:
+    from bench.coalescing import Coalescing, Way
+
+    report = Report("m", "w", "l")
+    report.coalescing = Coalescing(
+        questions=100,
+        threads=8,
+        rounds=3,
+        cores=2,
+        ways=(Way("one call per question (before)", (90.0, 100.0, 110.0), 100), Way("coalesced", (150.0,), 25)),
+        jsonl_seconds=(4.0, 5.0),
+        prefetch_seconds=(2.0, 3.0),
+        jsonl_lines=100,
+        load=(0.5, 1.5),
+    )
+    section = report.section(6)
+    assert "| one call per question (before) | 100 | 1.00x | 100 | 90, 100, 110 |" in section
+    assert "| coalesced | 150 | 1.50x | 25 | 150 |" in section
+    assert "4.00 s one by one, 2.00 s with `--prefetch` (2.00x" in section
+    assert "load average 0.5 when it started, 1.5 when it ended" in section
+    assert "**6. " not in Report("m", "w", "l").markdown()  # not measured: no section

@@ -146,6 +146,7 @@ def test_ask_jsonl_answers_each_line_in_order(
         (["ask", "-k", "0", SUMMIT], "-k must be at least 1"),
         (["ask"], "give a QUESTION, or --jsonl"),
         (["ask", "--jsonl", SUMMIT], "give a QUESTION, or --jsonl"),
+        (["ask", "--prefetch", SUMMIT], "--prefetch goes with --jsonl"),
         (["chat", "--story", "no-such-story"], "no story 'no-such-story' in the index"),
     ],
 )
