@@ -236,14 +236,15 @@ class Corpus:
         self.passage_first_sentence: np.ndarray = np.asarray(columns.first, dtype=np.int64)
         self._count_terms(columns)
         self._shares: dict[tuple[str, ...], dict[str, float]] = {}
-        self._centres: dict[str, np.ndarray] = {}
         _return_freed_memory()  # counting's temporaries, before the vectors' coarse scores are made
         # one unit row per sentence, in index order, when the index was built with a sentence embedder
         self.embedder = index.embedder if embeddings else ""
         self.embeddings: SentenceVectors | None = None
+        self.centrality = np.zeros(0, dtype=np.float32)  # per sentence, with embeddings: see _centralities
         if self.embedder:
             half = vectors.rows(index.dimensions) if vectors is not None else _stacked(index, len(columns.texts))
             self.embeddings = SentenceVectors(half)
+            self.centrality = self._centralities(self.embeddings)
 
     def _count_terms(self, columns: _Columns) -> None:
         """The ranker's postings, and each term's sentence document frequency, from one pass over the terms."""
@@ -304,17 +305,22 @@ class Corpus:
             found = self._shares[terms] = dict(zip(stories, share.tolist(), strict=True))
         return found
 
-    def story_centre(self, story: str) -> np.ndarray:
-        """The unit mean of the story's sentence embeddings, worked out on first need and kept."""
-        centre = self._centres.get(story)
-        if centre is None:
-            assert self.embeddings is not None  # noqa: S101 - only asked for with embeddings loaded
-            passages = self.story_passages[story]
-            first = self.passage_first_sentence
-            total = self.embeddings.rows(int(first[passages[0]]), int(first[passages[-1] + 1])).sum(axis=0)
+    def _centralities(self, vectors: SentenceVectors) -> np.ndarray:
+        """Each sentence's cosine with its story's centre (the unit mean of the story's sentences), for every
+        sentence at load: one pass over the vectors, where working it out per question touched a story's every
+        row for each story a question's candidates came from."""
+        out = np.zeros(vectors.count, dtype=np.float32)
+        first = self.passage_first_sentence
+        for passages in self.story_passages.values():
+            if not len(passages):
+                continue
+            lo, hi = int(first[passages[0]]), int(first[passages[-1] + 1])
+            rows = vectors.rows(lo, hi)
+            total = rows.sum(axis=0)
             norm = float(np.linalg.norm(total))
-            centre = self._centres[story] = total / norm if norm > 0 else total
-        return centre
+            if norm > 0:
+                out[lo:hi] = rows @ (total / norm)
+        return out
 
     def citation(self, passage: Passage) -> Citation:
         story = self.stories[passage.story_id]

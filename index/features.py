@@ -209,7 +209,7 @@ def _add_nearest(
         mean = rows[start - lo : end - lo].sum(axis=0)
         norm = float(np.linalg.norm(mean))
         whole = float(mean @ query) / norm if norm > 0 else 0.0
-        central = rows[start - lo : end - lo] @ corpus.story_centre(corpus.passages[pid].story_id)
+        central = corpus.centrality[start:end]
         for i in range(end - start):
             at = start - lo + i
             around = [float(sims[j]) for j in (at - 1, at + 1) if 0 <= j < len(sims)]
