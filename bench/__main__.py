@@ -145,16 +145,7 @@ def throughput_alone(args: argparse.Namespace) -> int:
         report.throughput = throughput.measure(
             index, work / "bots", args.bot_questions, args.bot_chats, args.bot_rounds
         )
-    if hasattr(os, "getloadavg"):
-        report.machine += f", {os.getloadavg()[0]:.1f} at the end"
-    section = report.section(5)
-    print("\n" + section)
-    args.out.write_text(with_section(args.out.read_text(encoding="utf-8"), 5, section), encoding="utf-8")
-    print(f"section 5 written to {args.out}", file=sys.stderr)
-    if args.readme:
-        readme = ROOT / "README.md"
-        report.into_readme(readme, with_section(readme_table(readme), 5, section))
-    return 0
+    return _write_alone(args, report, 5)
 
 
 def coalescing_alone(args: argparse.Namespace) -> int:
@@ -165,15 +156,20 @@ def coalescing_alone(args: argparse.Namespace) -> int:
         index = bundled_with_embeddings(Path(tmp))
         step("questions embedded together: threads through the coalescer against one call each")
         report.coalescing = coalescing.measure(index)
+    return _write_alone(args, report, 6)
+
+
+def _write_alone(args: argparse.Namespace, report: Report, number: int) -> int:
+    """A section measured by itself, put in place of the same section of --out (and of README.md's table)."""
     if hasattr(os, "getloadavg"):
         report.machine += f", {os.getloadavg()[0]:.1f} at the end"
-    section = report.section(6)
+    section = report.section(number)
     print("\n" + section)
-    args.out.write_text(_with_or_added(args.out.read_text(encoding="utf-8"), 6, section), encoding="utf-8")
-    print(f"section 6 written to {args.out}", file=sys.stderr)
+    args.out.write_text(_with_or_added(args.out.read_text(encoding="utf-8"), number, section), encoding="utf-8")
+    print(f"section {number} written to {args.out}", file=sys.stderr)
     if args.readme:
         readme = ROOT / "README.md"
-        report.into_readme(readme, _with_or_added(readme_table(readme), 6, section))
+        report.into_readme(readme, _with_or_added(readme_table(readme), number, section))
     return 0
 
 
