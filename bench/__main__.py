@@ -133,7 +133,7 @@ def throughput_alone(args: argparse.Namespace) -> int:
     """Section 5 by itself, in place of the one in the written table."""
     from index.build import build_and_save
 
-    report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "", alone=True)
+    report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "", alone="throughput")
     with tempfile.TemporaryDirectory(prefix="storybot-bench-") as tmp:
         work = Path(tmp)
         index = work / "bundled.json"
@@ -150,7 +150,7 @@ def throughput_alone(args: argparse.Namespace) -> int:
 
 def coalescing_alone(args: argparse.Namespace) -> int:
     """Section 6 by itself, in place of the one in the written table (added at its end when there is none)."""
-    report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "", coalescing_alone=True)
+    report = Report(machine(), datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "", alone="coalescing")
     with tempfile.TemporaryDirectory(prefix="storybot-bench-") as tmp:
         step("the bundled story, every sentence embedded, for `ask --jsonl`")
         index = bundled_with_embeddings(Path(tmp))

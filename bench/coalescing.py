@@ -117,9 +117,9 @@ def measure(semantic_index: Path | None, threads: int = 8, rounds: int = 5) -> C
     ways: dict[str, Callable[[], Callable[[str], np.ndarray]]] = {
         "one call per question (before)": lambda: one_each,
         "coalesced, one call at a time": lambda: CoalescingEmbedder(counted).embed_one,
-        f"coalesced, one call per core ({cores}: the service's choice)": lambda: CoalescingEmbedder(
-            counted, calls=cores
-        ).embed_one,
+        f"coalesced, one call per core ({cores}: the service's choice)": lambda: (
+            CoalescingEmbedder(counted, calls=cores).embed_one
+        ),
     }
     runs: dict[str, list[float]] = {name: [] for name in ways}
     last_calls: dict[str, int] = {}

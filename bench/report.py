@@ -90,9 +90,8 @@ class Report:
     semantic: Semantic | None = None
     cold: ColdStart | None = None
     throughput: Throughput | None = None
-    alone: bool = False  # the throughput section measured by itself (`--only throughput`), the rest kept
+    alone: str = ""  # the one section measured by itself (`--only NAME`), the rest kept from the table
     coalescing: Coalescing | None = None
-    coalescing_alone: bool = False  # section 6 measured by itself (`--only coalescing`)
 
     def markdown(self) -> str:
         lines = [
@@ -316,12 +315,11 @@ class Report:
         ratio = t.storybot_per_second / t.ceiling
         same = t.storybot_per_second / t.echo_concurrent_per_second if t.echo_concurrent_per_second else 0.0
         runs = ", ".join(f"{r:.0f}" for r in t.storybot_runs)
-        alone = f" (measured by itself, `python -m bench --only throughput`: run {self.when}; {self.machine})"
         return [
             f"**5. Bot throughput**: a burst of {t.questions:,} questions from {t.chats} private chats through a "
             f"real `storybot serve` process and the loopback Bot API, flood and per-user limits off, until every "
             f"question's sendMessage reached the server; medians of {t.rounds} rounds, the bots taking turns"
-            f"{alone if self.alone else ''}:",
+            f"{self._measured_alone('throughput')}:",
             "",
             "| bot | questions/s | ratio | CPU of one core | target | met |",
             "| --- | --- | --- | --- | --- | --- |",
@@ -344,13 +342,12 @@ class Report:
         c = self.coalescing
         if c is None:
             return []
-        alone = f" (measured by itself, `python -m bench --only coalescing`: run {self.when}; {self.machine})"
         before = c.ways[0]
         lines = [
             f"**6. Questions embedded together** (`index/coalesce.py`): {c.questions} distinct questions (our news "
             f"set's, `tools/news_qa`) dealt out to {c.threads} threads that all embed at once, all-MiniLM-L6-v2 on "
             f"ONNX Runtime with one intra-op thread as the service loads it for questions; medians of {c.rounds} "
-            f"rounds, the ways taking turns{_load(c.load)}{alone if self.coalescing_alone else ''}:",
+            f"rounds, the ways taking turns{_load(c.load)}{self._measured_alone('coalescing')}:",
             "",
             "| way | questions/s | ratio | model calls | runs |",
             "| --- | --- | --- | --- | --- |",
@@ -372,6 +369,12 @@ class Report:
                 f"{', '.join(f'{x:.2f}' for x in c.prefetch_seconds)}).",
             ]
         return [*lines, ""]
+
+    def _measured_alone(self, name: str) -> str:
+        """What a section measured by itself (`--only name`) says of its run; nothing for the others."""
+        if self.alone != name:
+            return ""
+        return f" (measured by itself, `python -m bench --only {name}`: run {self.when}; {self.machine})"
 
     def section(self, number: int) -> str:
         """This report's section `number` alone, as it stands in the table."""
