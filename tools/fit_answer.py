@@ -74,6 +74,7 @@ BINS = 10
 MAYBE_PRECISION = 1 / 4  # the middle band: the nearest sentence is right at least one time in four
 MAYBE_WINDOW = 0.05  # ... among the questions of confidences this close above the band's bound
 SERVED = "news"  # the data set like what the bot serves: the minimum confidence is chosen on it
+GRID_STEP = 0.01  # the thresholds tried, this far apart
 SMOOTHING = 0.03  # accuracy averaged over thresholds this close when choosing the minimum
 # What the confidence weighs (those of a mode's features): the best candidate's own evidence, and its
 # margins to the runner-up in the same terms. Chosen by out-of-fold calibration and transfer.
@@ -438,7 +439,7 @@ def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
     are still right at least MAYBE_PRECISION of the time. Not the whole band's average: a band reaching
     down to where sentences are right one time in ten would show those too, carried by the better ones
     above them."""
-    grid = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
+    grid = [round(t, 2) for t in np.arange(0.05, 0.96, GRID_STEP)]
     sets = {o.dataset for o in outcomes} - {"squad_unscoped"}  # the shared scorers ask scoped
     judged = [SERVED] if SERVED in sets else sorted(sets)
 
@@ -451,9 +452,9 @@ def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
         return total / len(judged)
 
     raw = [accuracy(t) for t in grid]
-    reach = round(SMOOTHING / 0.01)
+    reach = round(SMOOTHING / GRID_STEP)
     smoothed = [float(np.mean(raw[max(0, i - reach) : i + reach + 1])) for i in range(len(grid))]
-    best = max(grid, key=lambda t: (smoothed[grid.index(t)], -abs(t - 0.5)))
+    best = grid[max(range(len(grid)), key=lambda i: (smoothed[i], -abs(grid[i] - 0.5)))]
     low = best
     for t in [g for g in grid if g < best]:  # the lowest bound whose band is right often enough
         band = [o for o in outcomes if t <= o.confidence < min(best, t + MAYBE_WINDOW)]
