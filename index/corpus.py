@@ -236,6 +236,7 @@ class Corpus:
         self.passage_first_sentence: np.ndarray = np.asarray(columns.first, dtype=np.int64)
         self._count_terms(columns)
         self._shares: dict[tuple[str, ...], dict[str, float]] = {}
+        self._topics: dict[tuple[str, int], frozenset[str]] = {}
         _return_freed_memory()  # counting's temporaries, before the vectors' coarse scores are made
         # one unit row per sentence, in index order, when the index was built with a sentence embedder
         self.embedder = index.embedder if embeddings else ""
@@ -303,6 +304,23 @@ class Corpus:
             lo, hi = self._bounds(stories)
             share = self.ranker.holding_any(terms, lo, hi) / np.maximum(1, hi - lo)
             found = self._shares[terms] = dict(zip(stories, share.tolist(), strict=True))
+        return found
+
+    def topic_terms(self, story: str, lead_sentences: int) -> frozenset[str]:
+        """The terms of the story's title and of its first `lead_sentences` sentences: what the whole story is
+        about, which a question about any part of it tends to repeat."""
+        key = (story, lead_sentences)
+        found = self._topics.get(key)
+        if found is None:
+            terms = set(self.title_terms[story])
+            left = lead_sentences
+            for pid in self.story_passages[story].tolist():
+                for sentence in self.sentence_terms[pid][:left]:
+                    terms.update(sentence)
+                    left -= 1
+                if left <= 0:
+                    break
+            found = self._topics[key] = frozenset(terms)
         return found
 
     def _centralities(self, vectors: SentenceVectors) -> np.ndarray:

@@ -42,6 +42,9 @@ LEXICAL: tuple[str, ...] = (
     "missing_rare",  # a rare word of the question is nowhere in the sentence's story
     "asks_polar",  # a yes/no question: no kind of thing is asked for, the sentence that settles it answers
     "specific_missing",  # share of the question's names and numbers neither in the sentence nor referred to
+    "held_offtopic",  # share of the question's weight off the story's topic (its title and first two
+    # sentences) that the sentence holds: what singles out the part of the story asked about
+    "offtopic_held",  # the same, as a share of the whole question's weight
     "story_reports",  # share of the story's passages reporting what someone said or told: a news report
 )
 SEMANTIC: tuple[str, ...] = (
@@ -112,6 +115,7 @@ def featurize(
     stories = list(dict.fromkeys(corpus.passages[pid].story_id for pid, _ in ranked))
     shares, missing = _story_coverage(corpus, q, stories, weights, total)
     reports = corpus.share_holding_any(REPORTING)
+    offtopic = {s: _offtopic(corpus, s, weights) for s in stories}
     sentences: list[tuple[int, int]] = []
     rows: list[list[float]] = []
     for rank, (pid, pscore) in enumerate(ranked):
@@ -129,6 +133,8 @@ def featurize(
             lacks = missing[passage.story_id]
             if lacks and q.acronyms:
                 lacks = frozenset(t for t in lacks if not _spelled_out(q, t, text))
+            off_weights, off_total = offtopic[passage.story_id]
+            off_held = sum(w for t, w in off_weights.items() if t in terms) / off_total if off_total else 0.0
             sentences.append((pid, i))
             rows.append(
                 [
@@ -151,6 +157,8 @@ def featurize(
                     float(bool(lacks)),
                     float(q.polar),
                     sum(t in unmatched for t in q.specific) / len(q.specific) if q.specific else 0.0,
+                    off_held,
+                    off_held * off_total / total,
                     reports[passage.story_id],
                 ]
                 + [0.0] * len(SEMANTIC)
@@ -283,6 +291,13 @@ def _story_coverage(
             elif rarity(word) >= KEY_RARITY:
                 missing[story].add(term)
     return shares, {s: frozenset(m) for s, m in missing.items()}
+
+
+def _offtopic(corpus: Corpus, story: str, weights: dict[str, float]) -> tuple[dict[str, float], float]:
+    """The question's terms outside the story's topic, with their weights, and those weights' sum."""
+    topic = corpus.topic_terms(story, LEAD_SENTENCES)
+    off = {t: w for t, w in weights.items() if t not in topic}
+    return off, sum(off.values())
 
 
 def _paragraph_position(corpus: Corpus, pid: int) -> int:

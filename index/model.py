@@ -2,7 +2,10 @@
 
 Read from index/answer_model.json (written by `make fit`, tools/fit_answer.py) with plain json: the
 weights name the features of index/features.py. There are two weight sets: "lexical", used when no
-sentence embedder is on, and "semantic", which also weighs the embedding features.
+sentence embedder is on, and "semantic", which also weighs the embedding features. Each may carry
+"report_weights": a correction to the score that counts as much as the best-scored candidate's story
+reports what people said (the story_reports feature), fitted on news stories after the weights
+themselves, so a news report is ranked as news reports are read and an encyclopaedia entry as before.
 
 The confidence is the chance that the best-scored sentence answers the question: a logistic curve
 (Platt scaling), fitted out of fold, over evidence that means the same whatever the size of the story
@@ -28,6 +31,7 @@ from index.features import FEATURES
 FORMAT = "storybot-answer-model"
 VERSION = 2
 MODEL_PATH = Path(__file__).with_name("answer_model.json")
+_REPORTS = FEATURES.index("story_reports")
 MODES = ("lexical", "semantic")
 # what a margin to the runner-up can be taken in: the ranker's score, or any feature
 MARGINS: tuple[str, ...] = ("score", *FEATURES)
@@ -45,6 +49,17 @@ def evidence(scores: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.nda
     return top, np.concatenate(([scores[order[0]] - scores[order[1]]], top - second))
 
 
+def corrected(scores: np.ndarray, reports: np.ndarray, correction: np.ndarray) -> np.ndarray:
+    """The scores with the news correction, in proportion to how much the best-scored candidate's story
+    reports what people said: one proportion for all of a question's candidates, so the correction reweighs
+    the features without preferring one story over another for being more or less of a news report.
+    Shared with tools/fit_answer.py."""
+    if not len(scores):
+        return scores
+    out: np.ndarray = scores + reports[int(np.argmax(scores))] * correction
+    return out
+
+
 class AnswerModelError(Exception):
     """The model file cannot be used; the message is one line that names the fix."""
 
@@ -55,6 +70,7 @@ class Ranker:
 
     weights: np.ndarray  # one per FEATURES column; 0 for a feature this set does not use
     bias: float
+    report_weights: np.ndarray  # per FEATURES column, added to `weights` in proportion to story_reports
     calibration_bias: float
     feature_calibration: np.ndarray  # the confidence's logit per unit of each of the best candidate's features
     margin_calibration: np.ndarray  # ... and per unit of each of its MARGINS to the runner-up
@@ -62,8 +78,7 @@ class Ranker:
     maybe_confidence: float  # from here up to min_confidence: "the story may not say", with the nearest sentence
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        out: np.ndarray = matrix @ self.weights + self.bias
-        return out
+        return corrected(matrix @ self.weights + self.bias, matrix[:, _REPORTS], matrix @ self.report_weights)
 
     def confidence(self, scores: np.ndarray, matrix: np.ndarray) -> float:
         """The chance that the best-scored candidate (first of the best, on a tie) is the answer."""
@@ -107,6 +122,10 @@ def _ranker(raw: object, mode: str) -> Ranker:
     if not isinstance(raw, dict):
         raise AnswerModelError(f"modes.{mode} is not an object")
     vector = _feature_weights(raw.get("weights"), f"modes.{mode}.weights")
+    reports = raw.get("report_weights")
+    report_vector = (
+        np.zeros(len(FEATURES)) if reports is None else _feature_weights(reports, f"modes.{mode}.report_weights")
+    )
     cal = raw.get("confidence")
     if not isinstance(cal, dict):
         raise AnswerModelError(f"modes.{mode}.confidence is not an object")
@@ -119,6 +138,7 @@ def _ranker(raw: object, mode: str) -> Ranker:
     return Ranker(
         vector,
         _number(raw.get("bias"), f"modes.{mode}.bias"),
+        report_vector,
         _number(cal.get("bias"), f"modes.{mode}.confidence.bias"),
         feature_calibration,
         margin_calibration,

@@ -72,6 +72,24 @@ def test_the_question_verb_and_rare_words_missing_from_the_story(corpus: Corpus)
     assert row["story_share"] < 1.0
 
 
+def test_what_the_question_asks_beyond_the_storys_topic(corpus: Corpus) -> None:
+    """Diesel ferries are the story's topic (its title and first two sentences); "retired" is what this
+    question asks about, and only the sentence giving the reason holds it."""
+    question = "Why were the diesel ferries retired?"
+    reason = _row(corpus, question, "engines failed inspections")
+    lead = _row(corpus, question, "voted to replace")
+    assert lead["held"] > 0.0
+    assert reason["held_offtopic"] == 1.0 > lead["held_offtopic"] == 0.0
+    assert 0.0 < reason["offtopic_held"] < reason["held_offtopic"]
+
+
+def test_a_question_only_about_the_topic_has_nothing_off_it(corpus: Corpus) -> None:
+    found = featurize(corpus, parse("Who chairs the Westport Harbor Authority?"), "harbor", 3)
+    assert len(found.sentences) > 1
+    for name in ("held_offtopic", "offtopic_held"):
+        assert not found.matrix[:, FEATURES.index(name)].any()
+
+
 def test_without_an_embedding_the_semantic_features_are_zero(corpus: Corpus) -> None:
     found = featurize(corpus, parse("Why were the diesel boats retired?"), "harbor", 3)
     columns = [FEATURES.index(n) for n in SEMANTIC]

@@ -3,25 +3,9 @@ the bot serves, not on the data sets written half unanswerable."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
-from types import ModuleType
+from tests.fit_tool import fit_answer
 
-TOOLS = Path(__file__).resolve().parent.parent / "tools"
-
-
-def _fit_answer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fit_answer_under_test", TOOLS / "fit_answer.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-F = _fit_answer()
+F = fit_answer()
 
 
 def _set(dataset: str, right: list[float], wrong: list[float], unanswerable: list[float]) -> list[object]:

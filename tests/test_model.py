@@ -26,7 +26,10 @@ def test_the_shipped_model_weighs_every_lexical_feature_and_says_what_it_was_fit
     modes = shipped["modes"]
     assert isinstance(modes, dict)
     # the kind of story moves only the confidence, never the ranking
-    assert set(modes["lexical"]["weights"]) == set(LEXICAL) - {"story_reports"}
+    # off-topic held is weighed, and news reports corrected, only with the embeddings on (tools/fit_answer.py)
+    assert set(modes["lexical"]["weights"]) == set(LEXICAL) - {"story_reports", "held_offtopic", "offtopic_held"}
+    assert "report_weights" not in modes["lexical"]
+    assert set(modes["semantic"]["report_weights"]) == set(modes["semantic"]["weights"])
     assert not set(modes["lexical"]["weights"]) & set(SEMANTIC)  # used with no embedder: no semantic weight
     assert 0 < model.lexical.maybe_confidence <= model.lexical.min_confidence < 1
     fitted_on = shipped["fitted_on"]
@@ -47,6 +50,28 @@ def test_scores_are_the_weighted_sum_of_the_named_features(shipped: dict[str, ob
     row = np.zeros((1, len(FEATURES)))
     row[0, FEATURES.index("held")] = 1.0
     assert ranker.score(row)[0] == pytest.approx(weights["held"] + ranker.bias)
+
+
+def test_the_news_correction_weighs_the_features_as_much_as_the_story_reports(shipped: dict[str, object]) -> None:
+    data = copy.deepcopy(shipped)
+    lexical = data["modes"]["lexical"]  # type: ignore[index]
+    lexical["report_weights"] = {"held": 2.0}
+    ranker = parse(data).lexical
+    held, reports = FEATURES.index("held"), FEATURES.index("story_reports")
+    plain = np.zeros((2, len(FEATURES)))
+    plain[0, held] = 1.0
+    base = ranker.score(plain)
+    assert base[0] == pytest.approx(lexical["weights"]["held"] + ranker.bias)
+    news = plain.copy()
+    news[:, reports] = 0.5
+    np.testing.assert_allclose(ranker.score(news), base + 0.5 * 2.0 * news[:, held])
+    # one proportion for the whole question, its best candidate's story's: a candidate from a story reporting no
+    # one is reweighed as much as the rest, not preferred or passed over for its story
+    mixed = news.copy()
+    mixed[1, reports] = 0.0
+    np.testing.assert_allclose(ranker.score(mixed), ranker.score(news))
+    del lexical["report_weights"]
+    assert not parse(data).lexical.report_weights.any()  # a file without one ranks as before
 
 
 def test_confidence_is_the_logistic_of_the_best_candidates_features_and_margins_to_the_runner_up(
@@ -81,11 +106,13 @@ def test_the_confidence_weighs_nothing_that_grows_with_the_story_or_the_index(sh
         assert not weighed & size_bound
 
 
-def test_the_kind_of_story_moves_the_confidence_never_the_ranking(shipped: dict[str, object]) -> None:
+def test_the_kind_of_story_is_never_scored_for_itself(shipped: dict[str, object]) -> None:
     """How much of a story reports what people said is the same for all its sentences: a prior on whether a
-    question about it is answered at all, which the confidence weighs and the ranking must not."""
+    question about it is answered at all, which the confidence weighs. The ranking only weighs the sentences'
+    own features by it (report_weights); a story is never preferred for it."""
     for mode in shipped["modes"].values():  # type: ignore[attr-defined]
         assert mode["weights"].get("story_reports", 0.0) == 0.0
+        assert mode.get("report_weights", {}).get("story_reports", 0.0) == 0.0
         assert mode["confidence"]["weights"]["story_reports"] > 0.0
 
 
@@ -98,6 +125,7 @@ def test_the_kind_of_story_moves_the_confidence_never_the_ranking(shipped: dict[
         (lambda d: d["modes"]["lexical"]["weights"].update(made_up=1.0), "'made_up', which this storybot"),
         (lambda d: d["modes"]["lexical"]["weights"].update(held="x"), "weights.held is not a number"),
         (lambda d: d["modes"]["lexical"].update(min_confidence=2.0), "min_confidence <= 1"),
+        (lambda d: d["modes"]["lexical"].update(report_weights={"made_up": 1.0}), "report_weights weighs feature"),
         (lambda d: d["modes"]["lexical"].pop("confidence"), "confidence is not an object"),
         (lambda d: d["modes"]["lexical"]["confidence"]["margins"].update(made_up=1.0), "margins weighs feature"),
     ],
