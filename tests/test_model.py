@@ -37,6 +37,8 @@ def test_the_shipped_model_weighs_every_lexical_feature_and_says_what_it_was_fit
     assert {"wikiqa", "squad2"} <= set(fitted_on)
     assert "CC BY-SA 4.0" in fitted_on["squad2"]["files"]
     assert fitted_on["news"]["questions"] > 0  # the team's own news set, tools/news_qa
+    # which part of the model each data set taught
+    assert {"weights", "report_weights", "confidence", "min_confidence"} <= set(fitted_on["parts"])
     for mode in modes.values():
         oof = mode["out_of_fold"]
         assert {"wikiqa", "squad", "news", "all"} <= set(oof)

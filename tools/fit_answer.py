@@ -597,6 +597,14 @@ def main(argv: list[str]) -> int:
             "folds": f"{FOLDS} by document, article or story (GroupKFold); calibration inside each on "
             f"{INNER_FOLDS} inner folds",
             "transfer": "fitted without one data set (the others only) and scored on it, for each data set",
+            "parts": {
+                "weights": f"the listwise ranker, on {' and '.join(RANKED_ON)}",
+                "report_weights": f"the news correction (semantic only), on {' and '.join(REPORTS_TAUGHT_BY)}, "
+                "with the ranker's scores held fixed",
+                "confidence": "Platt scaling on every data set, out of fold inside each training fold",
+                "min_confidence": f"the best out-of-fold accuracy on {SERVED}, averaged over thresholds within "
+                f"{SMOOTHING}",
+            },
         }
     model = {
         "format": FORMAT,
