@@ -24,6 +24,25 @@ class RedactingFormatter(logging.Formatter):
         return redact(self._base.format(record), self._secrets)
 
 
+class OneLineNetworkErrors(logging.Filter):
+    """python-telegram-bot logs the network errors it handles itself (retried, or suppressed so a shutdown
+    ends cleanly, e.g. its last getUpdates timing out) with their tracebacks: one line each, the error's type
+    and text, is what an operator needs, and a traceback there reads like a crash."""
+
+    def __init__(self, kind: type[BaseException]) -> None:
+        super().__init__()
+        self._kind = kind
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, self._kind) and record.name.startswith("telegram."):
+            record.msg = f"{record.getMessage()} ({type(error).__name__}: {error})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
 def redact(text: str, secrets: tuple[str, ...]) -> str:
     for secret in secrets:
         if len(secret) >= 6:  # an empty or tiny "secret" would mask everything
@@ -56,9 +75,13 @@ def install(token: str) -> None:
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig()
+    from telegram.error import NetworkError  # here, not at the top: the CLI's answer path never loads telegram
+
     for handler in root.handlers:
         if not isinstance(handler.formatter, RedactingFormatter):
             handler.setFormatter(RedactingFormatter(handler.formatter, secrets_of(token)))
+        if not any(isinstance(f, OneLineNetworkErrors) for f in handler.filters):
+            handler.addFilter(OneLineNetworkErrors(NetworkError))
     logging.captureWarnings(True)
     sys.excepthook = _log_uncaught
     threading.excepthook = _log_uncaught_in_thread

@@ -215,3 +215,22 @@ async def test_the_token_never_reaches_the_log_even_from_httpx_at_debug(log_outp
     assert "bot<token>/getMe" in text
     assert CANARY not in text
     assert CANARY.split(":")[1] not in text
+
+
+def test_a_network_error_telegram_handled_itself_is_one_line_and_ours_keep_their_traceback(
+    log_output: io.StringIO,
+) -> None:
+    hooks = sys.excepthook, threading.excepthook
+    try:
+        logs.install(CANARY)
+        for name, error in (("telegram.ext.Updater", TimedOut()), ("storybot.test", ValueError("ours"))):
+            try:
+                raise error
+            except (TimedOut, ValueError):
+                logging.getLogger(name).exception("Error while calling `get_updates` one more time")
+    finally:
+        sys.excepthook, threading.excepthook = hooks
+        logging.captureWarnings(False)
+    telegram_line, *ours = log_output.getvalue().strip().splitlines()
+    assert telegram_line.endswith("Error while calling `get_updates` one more time (TimedOut: Timed out)")
+    assert ours[1] == "Traceback (most recent call last):"  # our own errors keep it
