@@ -49,14 +49,19 @@ def evidence(scores: np.ndarray, matrix: np.ndarray) -> tuple[np.ndarray, np.nda
     return top, np.concatenate(([scores[order[0]] - scores[order[1]]], top - second))
 
 
-def corrected(scores: np.ndarray, reports: np.ndarray, correction: np.ndarray) -> np.ndarray:
-    """The scores with the news correction, in proportion to how much the best-scored candidate's story
-    reports what people said: one proportion for all of a question's candidates, so the correction reweighs
-    the features without preferring one story over another for being more or less of a news report.
-    Shared with tools/fit_answer.py."""
+def report_share(scores: np.ndarray, matrix: np.ndarray) -> float:
+    """How much the best-scored candidate's story reports what people said (first of the best, on a tie): the
+    news correction's one proportion for all of a question's candidates, so the correction reweighs the
+    features without preferring one story over another for being more or less of a news report. Shared
+    with tools/fit_answer.py."""
+    return float(matrix[int(np.argmax(scores)), _REPORTS])
+
+
+def corrected(scores: np.ndarray, matrix: np.ndarray, correction: np.ndarray) -> np.ndarray:
+    """The scores with the news correction, in the question's report_share."""
     if not len(scores):
         return scores
-    out: np.ndarray = scores + reports[int(np.argmax(scores))] * correction
+    out: np.ndarray = scores + report_share(scores, matrix) * correction
     return out
 
 
@@ -78,7 +83,7 @@ class Ranker:
     maybe_confidence: float  # from here up to min_confidence: "the story may not say", with the nearest sentence
 
     def score(self, matrix: np.ndarray) -> np.ndarray:
-        return corrected(matrix @ self.weights + self.bias, matrix[:, _REPORTS], matrix @ self.report_weights)
+        return corrected(matrix @ self.weights + self.bias, matrix, matrix @ self.report_weights)
 
     def confidence(self, scores: np.ndarray, matrix: np.ndarray) -> float:
         """The chance that the best-scored candidate (first of the best, on a tie) is the answer."""

@@ -58,7 +58,7 @@ from index.build import build  # noqa: E402
 from index.corpus import Corpus  # noqa: E402
 from index.evaluate import WikiDoc, _closest, parse_wikiqa  # noqa: E402
 from index.features import FEATURES, LEXICAL, SEMANTIC, featurize  # noqa: E402
-from index.model import FORMAT, MARGINS, MODEL_PATH, VERSION, corrected, evidence, parse  # noqa: E402
+from index.model import FORMAT, MARGINS, MODEL_PATH, VERSION, corrected, evidence, parse, report_share  # noqa: E402
 from index.question import parse as parse_question  # noqa: E402
 from index.service import NamedEmbedder, load_embedder  # noqa: E402
 
@@ -102,7 +102,6 @@ STORY_LEVEL: tuple[str, ...] = ("story_reports",)
 RANKED_ON = ("wikiqa", "squad")  # the data sets the ranker is fitted on; the confidence is fitted on all
 REPORTS_TAUGHT_BY = ("news",)  # the data set the news correction to the ranking is fitted on
 REPORTS_L2 = 10.0  # its ridge, on standardised columns: the news set has a few hundred questions
-REPORTS = FEATURES.index("story_reports")
 # weighed, with the news correction, only with the embeddings on: by words alone, out of fold, they raised no
 # set's P@1 by more than 0.003 and lowered every set's accuracy (WikiQA 0.603 -> 0.576, SQuAD 0.547 -> 0.538,
 # news set 0.558 -> 0.544), so the lexical mode ranks as the release before
@@ -235,7 +234,7 @@ class Scorer:
 
     def __call__(self, matrix: np.ndarray) -> np.ndarray:
         x = matrix[:, self.columns]
-        return corrected(x @ self.weights + self.bias, matrix[:, REPORTS], x @ self.report_weights)
+        return corrected(x @ self.weights + self.bias, matrix, x @ self.report_weights)
 
 
 def _listwise(
@@ -298,7 +297,7 @@ def fit_ranker(examples: list[Example], ranking: Ranking, l2: float = 1.0) -> Sc
     correction = np.zeros(len(columns))
     if news:
         given = [e.matrix[:, columns] @ base.weights + base.bias for e in news]
-        gate = [e.matrix[int(np.argmax(g)), REPORTS] for e, g in zip(news, given, strict=True)]
+        gate = [report_share(g, e.matrix) for e, g in zip(news, given, strict=True)]
         x = np.vstack([e.matrix[:, columns] * g for e, g in zip(news, gate, strict=True)])
         # not centred: a correction of 0 must stay 0 where no one is reported
         correction = _listwise(news, x, REPORTS_L2, np.concatenate(given), center=False).weights
