@@ -12,7 +12,7 @@ import Stemmer
 # ("not", "no", "against", "before", "after" change what a sentence says).
 # Names the tokenizer's behaviour; the index stores it, and an index built by another one must be
 # rebuilt. Bump it whenever tokenize() output changes (tests/test_analyzer_version.py will say so).
-ANALYZER = "2026.11-1"
+ANALYZER = "2026.12-1"
 
 STOPWORDS = frozenset(
     """a about above again all am an and any are aren't as at be because been being below between both
@@ -162,12 +162,24 @@ _stemmer = Stemmer.Stemmer("english")
 def normalize(text: str) -> str:
     """Unicode-normalize, unify apostrophes and mark acronyms so they survive the stopword list."""
     if not text.isascii():
-        text = unicodedata.normalize("NFKC", text).translate(_APOSTROPHES)
+        text = _fold_latin_marks(unicodedata.normalize("NFKC", text)).translate(_APOSTROPHES)
     elif "`" in text:  # the one ASCII apostrophe to unify; NFKC leaves ASCII as it is
         text = text.translate(_APOSTROPHES)
     text = _ACRONYM.sub(_mark_acronym, text)
     text = text.replace("%", " percent ")
     return text.casefold()
+
+
+def _fold_latin_marks(text: str) -> str:
+    """Drop the accents of Latin letters: readers type "Zurich" and "Yesun Temur" for "Zürich" and
+    "Yesün Temür", and a story may spell a name either way. Marks on other scripts are part of their
+    letters (the Devanagari virama is a combining mark too), so they stay."""
+    out: list[str] = []
+    for char in unicodedata.normalize("NFD", text):
+        if unicodedata.combining(char) and out and out[-1].isascii() and out[-1].isalpha():
+            continue
+        out.append(char)
+    return unicodedata.normalize("NFC", "".join(out))
 
 
 def _mark_acronym(match: re.Match[str]) -> str:

@@ -19,6 +19,8 @@ from index.analyze import tokenize, words_and_terms
         ("6 percent", "6%"),
         ("face-to-face talks", "face to face talks"),  # hyphens split
         ("the union's offer", "the union offer"),  # possessives
+        ("Where did Yesun Temur die?", "Yesün Temür died"),  # accents on Latin letters
+        ("a cafe in Zurich", "a CAFÉ in Zürich"),
     ],
 )
 def test_question_and_passage_meet_on_the_same_terms(question: str, passage: str) -> None:
@@ -46,3 +48,8 @@ def test_stopwords_go_but_negations_and_before_after_stay() -> None:
 def test_words_and_terms_pairs_each_term_with_its_unstemmed_word() -> None:
     assert words_and_terms("The DMZ talks were held") == [("dmz", "dmz"), ("talks", "talk"), ("held", "hold")]
     assert [t for _, t in words_and_terms("Summits held in Japan")] == tokenize("Summits held in Japan")
+
+
+def test_marks_that_are_part_of_a_non_latin_letter_stay() -> None:
+    # the Devanagari virama is a combining mark, as an accent is, but dropping it would change the word
+    assert tokenize("हिन्दी") != tokenize("हिनदी")
