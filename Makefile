@@ -49,9 +49,10 @@ bench: install
 eval: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" PYTHON="$(CURDIR)/$(BIN)/python" ../shared/eval/run-dev-evals
 
-# Refit index/answer_model.json on WikiQA train, the SQuAD 2.0 articles in ../shared and tools/news_qa (about twenty minutes
-# on 2 cores: every sentence is embedded); prints the out-of-fold figures. scikit-learn and scipy are
-# installed for this only (the `fit` extra).
+# Refit index/answer_model.json and index/question_tuning.json on WikiQA train, the SQuAD 2.0 articles in ../shared and
+# tools/news_qa (about half an hour on 2 cores: every sentence is embedded, the question side tuned six times); prints
+# the out-of-fold figures. scikit-learn, scipy, torch and sentence-transformers are installed for this only (the `fit`
+# extra; on Linux, CPU torch from https://download.pytorch.org/whl/cpu first, as for `make bench`).
 fit: install
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[fit]'
 	$(BIN)/python tools/fit_answer.py

@@ -104,7 +104,7 @@ def _serve(index_path: Path, stories: Path, questions_file: Path) -> dict[str, f
     service = AnswerService(index_path, stories, semantic=True)
     service.open(build_if_missing=False)
     index_mb = peak_rss_mb()  # peaks so far, so that the table can say which step raised it
-    service.embedder()
+    service.question_embedder()
     model_mb = peak_rss_mb()
     answered = sum(service.ask(question).answered for question in asked)
     return {

@@ -90,7 +90,7 @@ def _measure(
     from index.answer import answer
     from index.corpus import Corpus
     from index.embed import model_zip_path
-    from index.service import load_embedder
+    from index.service import load_question_embedder
     from index.store import load
 
     stories = out.stories
@@ -109,7 +109,7 @@ def _measure(
     out.asked = len(asked)
 
     step(f"semantic: {len(asked)} questions through index.answer.answer, each question embedded (one thread)")
-    embedder = load_embedder()
+    embedder = load_question_embedder()
     heap.settle()  # as `storybot serve`, the chat and `ask --jsonl` do once the index is loaded
     tops: list[str] = []
 

@@ -7,6 +7,10 @@ source of them. The graph ends the way sentence-transformers' pipeline for this 
 the attention mask, then L2 normalisation. Tokens are cut at 256 and each batch is padded to its longest text,
 also as sentence-transformers does (the model's tokenizer.json alone would pad and cut everything at 128).
 
+`Embedder.load(tuning=QUESTION_TUNING)` is the questions' side: the same graph and weights, with the biases and
+LayerNorm parameters `make fit` tuned for finding the sentence that answers (tools/tune_questions.py) in place
+of the published ones. Its vectors carry their own version (the tuning's digest) and its own cache folder.
+
 `Embedder.load(quantized=True)` runs a second committed graph instead, whose Linear weights are 8-bit codes in
 blocks of 32 (ONNX Runtime's MatMulNBits), computed here at load from the same fp32 weights. Its vectors are
 close to the fp32 ones but not equal, so they carry their own `MODEL_VERSION_INT8`.
@@ -61,6 +65,11 @@ WEIGHT_MAP = MODELS / "minilm-l6-v2.weights.json"
 GRAPH_INT8 = MODELS / "minilm-l6-v2-int8.onnx"
 WEIGHT_MAP_INT8 = MODELS / "minilm-l6-v2-int8.weights.json"
 INT8_BLOCK = 32
+# The question side's own biases and LayerNorm parameters, fitted for answer ranking by `make fit`
+# (tools/tune_questions.py); the sentences keep the published model, so an index's vectors are unchanged.
+QUESTION_TUNING = Path(__file__).resolve().parent / "question_tuning.json"
+TUNING_FORMAT = "storybot-question-tuning"
+TUNING_VERSION = 1
 WEIGHTS_MEMBER = "model.safetensors"
 TOKENIZER_MEMBER = "tokenizer.json"
 _CHUNK = 1 << 20
@@ -121,10 +130,13 @@ def _members(model_zip: Path) -> dict[str, tuple[int, int]]:
     return {member: (infos[member].CRC, infos[member].file_size) for member in (TOKENIZER_MEMBER, WEIGHTS_MEMBER)}
 
 
-def _cache_source(model_zip: Path, graph: Path, weight_map: Path, runtime: str) -> dict[str, Any]:
+def _cache_source(
+    model_zip: Path, graph: Path, weight_map: Path, runtime: str, tuning: Path | None = None
+) -> dict[str, Any]:
     """Everything a cached folder is made from: another value of any of them is another folder."""
     try:
-        made_from = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in (graph, weight_map)}
+        made = (graph, weight_map) if tuning is None else (graph, weight_map, tuning)
+        made_from = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in made}
     except OSError as error:
         raise EmbedderError(f"the embedding graph cannot be read: {_one_line(error)}") from error
     members = {name: {"crc32": crc, "size": size} for name, (crc, size) in _members(model_zip).items()}
@@ -152,9 +164,9 @@ def _processor() -> str:
     return f"{platform.system()} {platform.machine()} {platform.processor()}"
 
 
-def _cache_folder(cache: Path, graph: Path, source: dict[str, Any]) -> Path:
+def _cache_folder(cache: Path, name: str, source: dict[str, Any]) -> Path:
     digest = hashlib.sha256(json.dumps(source, sort_keys=True).encode("utf-8")).hexdigest()[:16]
-    return cache / f"{graph.stem}-{digest}"
+    return cache / f"{name}-{digest}"
 
 
 def _read_model_zip(model_zip: Path) -> tuple[bytes, bytearray]:
@@ -238,11 +250,32 @@ def int8_blocks(weight: np.ndarray, block: int = INT8_BLOCK) -> tuple[np.ndarray
     return codes, scales
 
 
-def _weights(safetensors_file: bytearray, weight_map: Path) -> dict[str, np.ndarray]:
+def read_tuning(path: Path) -> dict[str, np.ndarray]:
+    """The question side's fitted parameters (QUESTION_TUNING) by their safetensors key."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+        if raw.get("format") != TUNING_FORMAT or raw.get("version") != TUNING_VERSION:
+            raise ValueError(f"not a {TUNING_FORMAT} file of version {TUNING_VERSION}")
+        if raw.get("model") != MODEL_VERSION:
+            raise ValueError(f"fitted on {raw.get('model')!r}, not {MODEL_VERSION!r}")
+        return {key: np.asarray(values, dtype=np.float32) for key, values in raw["parameters"].items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        raise EmbedderError(f"the question tuning {path} is unusable: {_one_line(error)} (`make fit` writes it)") from (
+            error
+        )
+
+
+def _weights(
+    safetensors_file: bytearray, weight_map: Path, overrides: dict[str, np.ndarray] | None = None
+) -> dict[str, np.ndarray]:
     """The graph's external initializers by name, in the layout the graph wants, as its map says: the exporter
     stores each Linear weight transposed (the MatMul it becomes), or in the quantized graph as 8-bit codes and
-    their scales."""
+    their scales. `overrides` replace tensors of the same key and shape (the question side's tuning)."""
     tensors = read_safetensors(safetensors_file)
+    for key, value in (overrides or {}).items():
+        if key not in tensors or tensors[key].shape != value.shape:
+            raise EmbedderError(f"the question tuning's {key} is not a {list(value.shape)} tensor of the model")
+        tensors[key] = value
     try:
         wanted = json.loads(weight_map.read_text(encoding="utf-8"))["initializers"]
     except (OSError, ValueError, KeyError) as error:
@@ -472,30 +505,35 @@ class Embedder:
         model_zip: Path | None = None,
         quantized: bool = False,
         cache: Path | None = None,
+        tuning: Path | None = None,
     ) -> Embedder:
         """`threads` (default 1) is ONNX Runtime's intra-op pool: more can only speed up batches (an index
         build), and only on cores that are otherwise idle. `model_zip` defaults to the installed package's.
         `quantized` loads the 8-bit graph (`MODEL_VERSION_INT8`): faster per question, close to fp32, not equal.
         `cache` is a folder to load the model from when it holds a copy made from the same package, graph and
-        ONNX Runtime, and to write that copy into when not (the module's docstring)."""
+        ONNX Runtime, and to write that copy into when not (the module's docstring). `tuning` (QUESTION_TUNING)
+        loads the question side: the model with those parameters in place of the published ones."""
         if threads is not None and threads < 1:
             raise EmbedderError(f"threads must be at least 1, not {threads}")
         model_zip = model_zip or model_zip_path()
         graph, weight_map, version = (
             (GRAPH_INT8, WEIGHT_MAP_INT8, MODEL_VERSION_INT8) if quantized else (GRAPH, WEIGHT_MAP, MODEL_VERSION)
         )
+        overrides = read_tuning(tuning) if tuning is not None else None
+        if tuning is not None:
+            version = f"{version}/questions-{hashlib.sha256(tuning.read_bytes()).hexdigest()[:12]}"
         source: dict[str, Any] = {}
         folder = staging = None
         if cache is not None:
-            source = _cache_source(model_zip, graph, weight_map, _onnxruntime().__version__)
-            folder = _cache_folder(cache, graph, source)
+            source = _cache_source(model_zip, graph, weight_map, _onnxruntime().__version__, tuning)
+            folder = _cache_folder(cache, graph.stem if tuning is None else f"{graph.stem}-questions", source)
             cached = _load_cached(folder, threads or 1)
             if cached is not None:
                 return cls(session=cached[0], tokenizer=cached[1], version=version)
             staging = _staging(cache)
         tokenizer_json, safetensors_file = _read_model_zip(model_zip)
         tokenizer = _tokenizer(tokenizer_json)
-        session = _session(graph, _weights(safetensors_file, weight_map), threads or 1, save_to=staging)
+        session = _session(graph, _weights(safetensors_file, weight_map, overrides), threads or 1, save_to=staging)
         if staging is not None and folder is not None:
             _install(staging, folder, tokenizer_json, source)
         return cls(session=session, tokenizer=tokenizer, version=version)

@@ -51,12 +51,21 @@ class NamedEmbedder:
 
 
 def load_embedder(batch: bool = False, cache: Path | None = None) -> NamedEmbedder:
-    """The sentence-embedding model: one thread for questions, every core this process may use for batch
-    work such as an index build (which gains where cores are idle). `cache`: the folder of its ready-to-load
-    copy (index.embed.cache_beside the index), written by the first load that does not find it there."""
+    """The sentence-embedding model, for the stories' sentences: one thread, or every core this process may
+    use for batch work such as an index build (which gains where cores are idle). `cache`: the folder of its
+    ready-to-load copy (index.embed.cache_beside the index), written by the first load that does not find it."""
     from index.embed import Embedder
 
     model = Embedder.load(_cores() if batch else 1, cache=cache)
+    return NamedEmbedder(model, model.version)
+
+
+def load_question_embedder(batch: bool = False, cache: Path | None = None) -> NamedEmbedder:
+    """The model's question side: the same model with the parameters `make fit` tuned for finding the sentence
+    that answers (index.embed.QUESTION_TUNING). Questions only; the stories' sentences keep `load_embedder`'s."""
+    from index.embed import QUESTION_TUNING, Embedder
+
+    model = Embedder.load(_cores() if batch else 1, cache=cache, tuning=QUESTION_TUNING)
     return NamedEmbedder(model, model.version)
 
 
@@ -104,7 +113,8 @@ class AnswerService:
         self._corpus: Corpus | None = None
         self._lock = threading.Lock()
         self._authors: tuple[Corpus | None, frozenset[str]] = (None, frozenset())  # per loaded index
-        self._embedder: NamedEmbedder | None = None
+        self._embedder: NamedEmbedder | None = None  # the sentences' model: loaded only to build an index
+        self._question_model: NamedEmbedder | None = None
         self._embedder_lock = threading.Lock()
         self._questions: CoalescingEmbedder | None = None  # questions arriving together share a call (index.coalesce)
         self._prefetched: dict[str, np.ndarray] = {}  # rows `prefetch` made, until the cache below takes them
@@ -112,23 +122,34 @@ class AnswerService:
         self._question_vector = lru_cache(maxsize=QUESTION_CACHE)(self._embed_question)
 
     def embedder(self) -> NamedEmbedder | None:
-        """The embedding model when semantic answers are on, loaded once, on first need."""
+        """The sentences' embedding model when semantic answers are on, loaded once, when an index is built."""
         if not self.semantic:
             return None
         with self._embedder_lock:
             if self._embedder is None:
-                from index.coalesce import CoalescingEmbedder
                 from index.embed import cache_beside
 
                 self._embedder = load_embedder(cache=cache_beside(self.index_path))
-                self._questions = CoalescingEmbedder(self._embedder.model.embed, calls=_cores())
             return self._embedder
+
+    def question_embedder(self) -> NamedEmbedder | None:
+        """The questions' side of the model when semantic answers are on, loaded once, on first need."""
+        if not self.semantic:
+            return None
+        with self._embedder_lock:
+            if self._question_model is None:
+                from index.coalesce import CoalescingEmbedder
+                from index.embed import cache_beside
+
+                self._question_model = load_question_embedder(cache=cache_beside(self.index_path))
+                self._questions = CoalescingEmbedder(self._question_model.model.embed, calls=_cores())
+            return self._question_model
 
     def _embed_question(self, question: str) -> np.ndarray:
         prefetched = self._prefetched.pop(question, None)
         if prefetched is not None:
             return prefetched
-        self.embedder()
+        self.question_embedder()
         if self._questions is None:  # pragma: no cover - only called with semantic answers on
             raise RuntimeError("semantic answers are off")
         return self._questions.embed_one(question)
@@ -142,7 +163,7 @@ class AnswerService:
         if not distinct or not self.semantic or self.corpus.embeddings is None:
             return
         try:
-            embedder = self.embedder()
+            embedder = self.question_embedder()
             if embedder is None:  # pragma: no cover - semantic is on
                 return
             # A lone question is embedded beside an empty text: ONNX Runtime rounds a batch of one differently in

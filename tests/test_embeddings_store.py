@@ -134,9 +134,11 @@ def test_the_service_embeds_with_the_real_model_only_when_semantic(
     result = meaning.ask("Was the walkout averted?", "rail")
     assert result.hits
     assert 0.0 <= result.confidence <= 1.0
-    # the build left the model's ready-to-load copy beside the index, and the next service answers the same from it
-    (folder,) = (tmp_path / CACHE_DIR).iterdir()
-    assert folder.name.startswith(f"{GRAPH.stem}-")
+    # the build and the question left ready-to-load copies of the model's two sides beside the index, and the next
+    # service answers the same from them
+    sentences, questions = sorted((tmp_path / CACHE_DIR).iterdir(), key=lambda f: len(f.name))
+    assert sentences.name.startswith(f"{GRAPH.stem}-")
+    assert questions.name.startswith(f"{GRAPH.stem}-questions-")
     monkeypatch.setattr(embed, "_read_model_zip", lambda model_zip: pytest.fail(f"{model_zip} read again"))
     again = AnswerService(path, stories, semantic=True)
     assert again.ask("Was the walkout averted?", "rail") == result

@@ -43,11 +43,12 @@ def test_index_leaves_the_model_ready_to_load_beside_it(tmp_path: Path) -> None:
     index = tmp_path / "data" / "index.json"
     assert run("index", "--index", str(index), cwd=tmp_path).returncode == 0
     cache = index.parent / CACHE_DIR
-    assert len(list(cache.iterdir())) == 1
+    assert len(list(cache.iterdir())) == 2  # the sentences' side, which built it, and the questions'
     ask = ("ask", "--index", str(index), "--json", "Who wrote to the news organizations?")
     from_cache = run(*ask, cwd=tmp_path)
+    assert len(list(cache.iterdir())) == 2  # asking found the questions' side ready
     shutil.rmtree(cache)
     from_package = run(*ask, cwd=tmp_path)  # read from the package again, which writes the copy anew
     assert from_cache.returncode == from_package.returncode == 0, from_package.stderr
     assert json.loads(from_cache.stdout) == json.loads(from_package.stdout)
-    assert len(list(cache.iterdir())) == 1
+    assert len(list(cache.iterdir())) == 1  # answering needs only the questions' side

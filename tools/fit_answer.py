@@ -26,6 +26,11 @@ in four of the news set's questions), while SQuAD 2.0 was written half unanswera
 questions have no answer in their summary; without it the confidence was too low on news and too high on
 WikiQA, and the one threshold fitted neither.
 
+With embeddings, the questions are embedded by the model's question side, tuned here first
+(tools/tune_questions.py, written to index/question_tuning.json): on each fold's training part, and each held-out
+question embedded by the side tuned without its document, so the ranker is fitted and scored on the vectors
+new questions will have. The side that ships is tuned on every question.
+
 Everything reported is out of fold: five folds split by WikiQA document, SQuAD article and news story,
 never by question, and the calibration inside each fold is itself fitted on inner folds of the training
 part only. Transfer, the same procedure across data sets: fitted without one data set (threshold
@@ -38,6 +43,7 @@ WikiQA dev and the story question sets are checks (`make eval`), never read here
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import math
 import re
@@ -53,14 +59,26 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import tune_questions  # noqa: E402  (tools/, beside this file)
 
 from index.build import build  # noqa: E402
 from index.corpus import Corpus  # noqa: E402
+from index.embed import (  # noqa: E402  # noqa: E402
+    MODEL_VERSION,
+    QUESTION_TUNING,
+    TUNING_FORMAT,
+    TUNING_VERSION,
+    Embedder,
+    model_zip_path,
+    read_tuning,
+)
 from index.evaluate import WikiDoc, _closest, parse_wikiqa  # noqa: E402
 from index.features import FEATURES, LEXICAL, SEMANTIC, featurize  # noqa: E402
 from index.model import FORMAT, MARGINS, MODEL_PATH, VERSION, corrected, evidence, parse, report_share  # noqa: E402
 from index.question import parse as parse_question  # noqa: E402
-from index.service import NamedEmbedder, load_embedder  # noqa: E402
+from index.service import NamedEmbedder, _cores, load_embedder  # noqa: E402
 
 SHARED = ROOT.parent / "shared" / "eval"
 WIKIQA_TRAIN = SHARED / "wikiqa" / "WikiQA-train.tsv"
@@ -116,6 +134,8 @@ class Example:
     matrix: np.ndarray  # (candidates, FEATURES)
     labels: np.ndarray  # (candidates,) bool: the candidate answers the question
     keys: list[str]  # per candidate, what the ranking is scored on (a WikiQA sentence id, or the text)
+    question: str = ""
+    sentences: np.ndarray | None = None  # (candidates, 384) with embeddings: what the question side is tuned on
 
 
 def _norm(text: str) -> str:
@@ -124,7 +144,7 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip().lower()
 
 
-def _corpus(files: dict[str, str], embedder: NamedEmbedder | None) -> Corpus:
+def _corpus(files: dict[str, str], embedder: Remembering | None) -> Corpus:
     with tempfile.TemporaryDirectory(prefix="storybot-fit-") as tmp:
         for name, text in files.items():
             (Path(tmp) / name).write_text(text, encoding="utf-8")
@@ -132,28 +152,58 @@ def _corpus(files: dict[str, str], embedder: NamedEmbedder | None) -> Corpus:
     return Corpus(index)
 
 
+class Remembering:
+    """The sentence embedder, remembering each text's row: the corpora are built twice (before and after the
+    question side is tuned) and their sentences need embedding once."""
+
+    def __init__(self, embedder: NamedEmbedder) -> None:
+        self.embedder = embedder
+        self.version = embedder.version
+        self.rows: dict[str, np.ndarray] = {}
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if t not in self.rows))
+        if missing:
+            self.rows.update(zip(missing, self.embedder.embed(missing), strict=True))
+        return np.vstack([self.rows[t] for t in texts]) if texts else np.zeros((0, 384), np.float32)
+
+
+# a question's vector by (its group, its text): the tuned question side's, out of fold
+QuestionVectors = dict[tuple[str, str], np.ndarray]
+
+
 def _examples(
     corpus: Corpus,
     asked: list[tuple[str, str | None, str, bool, Callable[[str, str], bool], Callable[[str], str]]],
     dataset: str,
-    embedder: NamedEmbedder | None,
+    embedder: Remembering | None,
+    questions: QuestionVectors | None,
 ) -> list[Example]:
     """(question, story or None for the whole index, group, answerable, is a candidate (its story, its
-    text) right?, its ranking key) to examples, with the features index.features gives."""
-    vectors = embedder.embed([q for q, *_ in asked]) if embedder is not None else None
+    text) right?, its ranking key) to examples, with the features index.features gives. The questions'
+    vectors are `questions`' when given, else the sentence embedder's."""
+    vectors = embedder.embed([q for q, *_ in asked]) if embedder is not None and questions is None else None
     out: list[Example] = []
     for n, (question, story, group, answerable, right, key) in enumerate(asked):
         if story is not None and story not in corpus.story_passages:
             continue  # the build skipped the document (nothing in it looked like story text)
-        found = featurize(corpus, parse_question(question), story, K, None if vectors is None else vectors[n])
+        vector = None if embedder is None else questions[(group, question)] if questions is not None else vectors[n]
+        found = featurize(corpus, parse_question(question), story, K, vector)
         texts = [corpus.passages[p].sentences[i].text for p, i in found.sentences]
         stories = [corpus.passages[p].story_id for p, _ in found.sentences]
         labels = np.asarray([right(s, t) for s, t in zip(stories, texts, strict=True)], dtype=bool)
-        out.append(Example(dataset, group, answerable, found.matrix, labels, [key(t) for t in texts]))
+        rows = None
+        if corpus.embeddings is not None:
+            first = corpus.passage_first_sentence
+            rows = corpus.embeddings.take(np.asarray([first[p] + i for p, i in found.sentences], dtype=np.int64))
+        e = Example(dataset, group, answerable, found.matrix, labels, [key(t) for t in texts], question, rows)
+        out.append(e)
     return out
 
 
-def wikiqa(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]:
+def wikiqa(
+    embedder: Remembering | None, tuned: QuestionVectors | None = None
+) -> tuple[list[Example], dict[str, int]]:
     docs, questions = parse_wikiqa(WIKIQA_TRAIN.read_text(encoding="utf-8"))
     safe = {d: re.sub(r"[^A-Za-z0-9_-]", "_", d) for d in docs}
     corpus = _corpus({f"{safe[d.id]}.txt": d.story_text() for d in docs.values()}, embedder)
@@ -165,7 +215,7 @@ def wikiqa(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int
     for q in questions:
         right, key = asked(docs[q.doc], q.gold)
         items.append((q.question, safe[q.doc], "wikiqa:" + q.doc, bool(q.gold), right, key))
-    examples = _examples(corpus, items, "wikiqa", embedder)
+    examples = _examples(corpus, items, "wikiqa", embedder, tuned)
     counts = {"documents": len(docs), "questions": len(questions), "answerable": sum(bool(q.gold) for q in questions)}
     return examples, counts
 
@@ -174,7 +224,9 @@ def _holds_any(story: str, gold: list[str]) -> Callable[[str, str], bool]:
     return lambda in_story, text: in_story == story and any(g in _norm(text) for g in gold)
 
 
-def squad(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]:
+def squad(
+    embedder: Remembering | None, tuned: QuestionVectors | None = None
+) -> tuple[list[Example], dict[str, int]]:
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted(SQUAD_STORIES.glob("*.txt"))}
     corpus = _corpus(files, embedder)
     qa = [json.loads(line) for line in SQUAD_QA.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -182,16 +234,18 @@ def squad(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]
     for d in qa:
         right = _holds_any(d["story"], [_norm(g) for g in d.get("gold", [])])
         items.append((d["q"], d["story"], "squad:" + d["story"], "gold" in d, right, _norm))
-    examples = _examples(corpus, items, "squad", embedder)
+    examples = _examples(corpus, items, "squad", embedder, tuned)
     # the same questions asked of the whole index, as the bot asks by default: the right sentence must
     # also come from the right article (this is what teaches story_share its weight)
     unscoped = [(q, None, group, answerable, right, key) for q, _, group, answerable, right, key in items]
-    examples += _examples(corpus, unscoped, "squad_unscoped", embedder)
+    examples += _examples(corpus, unscoped, "squad_unscoped", embedder, tuned)
     counts = {"articles": len(files), "questions": len(qa), "answerable": sum("gold" in d for d in qa)}
     return examples, counts
 
 
-def news(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]:
+def news(
+    embedder: Remembering | None, tuned: QuestionVectors | None = None
+) -> tuple[list[Example], dict[str, int]]:
     """The team's own scraped-style news stories, each question asked of its story: the kind of text and
     question the bot serves (yes/no questions, paraphrases, page clutter a reader may ask about)."""
     files = {p.name: p.read_text(encoding="utf-8") for p in sorted((NEWS / "stories").glob("*.txt"))}
@@ -204,7 +258,7 @@ def news(embedder: NamedEmbedder | None) -> tuple[list[Example], dict[str, int]]
     for d in qa:
         right = _holds_any(d["story"], [_norm(g) for g in d.get("gold", [])])
         items.append((d["q"], d["story"], "news:" + d["story"], "gold" in d, right, _norm))
-    examples = _examples(corpus, items, "news", embedder)
+    examples = _examples(corpus, items, "news", embedder, tuned)
     counts = {"stories": len(files), "questions": len(qa), "answerable": sum("gold" in d for d in qa)}
     return examples, counts
 
@@ -516,13 +570,89 @@ def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
     return best, low
 
 
-def fit_mode(examples: list[Example], names: tuple[str, ...], news_correction: bool) -> dict[str, object]:
+TUNED_ON = RANKED_ON  # the data sets the question side is tuned on (each question asked of its own document)
+REFERENCE_QUESTIONS = (  # embedded by sentence-transformers with the tuning, for the test that ONNX Runtime agrees
+    "Who announced the agreement?",
+    "When will the new bridge open?",
+    "How many people were evacuated from the valley?",
+    "Why did the talks collapse?",
+    "Where is the summit being held?",
+    "Did the council approve the budget?",
+)
+REFERENCE = ROOT / "tests" / "fixtures" / "question-tuning-reference.json"
+
+
+def _tuning_items(examples: list[Example]) -> list[tune_questions.Item]:
+    return [
+        tune_questions.Item(e.question, e.sentences, e.labels)
+        for e in examples
+        if e.dataset in TUNED_ON and e.sentences is not None and len(e.labels)
+    ]
+
+
+def tuning_file(parameters: dict[str, np.ndarray], fitted_on: str) -> dict[str, object]:
+    """The question side's parameters as index.embed.read_tuning reads them (7 significant digits)."""
+    return {
+        "format": TUNING_FORMAT,
+        "version": TUNING_VERSION,
+        "model": MODEL_VERSION,
+        "method": f"BitFit (biases and LayerNorm of the question side), {tune_questions.EPOCHS} epochs, AdamW "
+        f"{tune_questions.LEARNING_RATE}, listwise softmax over each question's candidates at scale "
+        f"{tune_questions.SCALE}, the sentences' vectors held fixed: tools/tune_questions.py",
+        "fitted_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "fitted_on": fitted_on,
+        "parameters": {k: [float(f"{v:.7g}") for v in a.ravel().tolist()] for k, a in sorted(parameters.items())},
+    }
+
+
+def _write_tuning(path: Path, parameters: dict[str, np.ndarray], fitted_on: str) -> None:
+    path.write_text(json.dumps(tuning_file(parameters, fitted_on), separators=(",", ":")) + "\n", encoding="utf-8")
+
+
+def tune_question_side(examples: list[Example]) -> tuple[QuestionVectors, dict[str, np.ndarray]]:
+    """Every question's vector from a question side tuned without its document (the folds the ranker is
+    scored on, so its figures stay out of fold), embedded by ONNX Runtime as the answers will be; and the
+    question side tuned on all of them, to ship."""
+    model_zip = model_zip_path()
+    vectors: QuestionVectors = {}
+    with tempfile.TemporaryDirectory(prefix="storybot-tuning-") as tmp:
+        path = Path(tmp) / "tuning.json"
+        for n, (train, test) in enumerate(_folds(examples, FOLDS)):
+            start = time.perf_counter()
+            parameters = tune_questions.fit(model_zip, _tuning_items([examples[i] for i in train]))
+            _write_tuning(path, parameters, "one fold")
+            model = Embedder.load(threads=_cores(), tuning=path)
+            asked = list(dict.fromkeys((examples[i].group, examples[i].question) for i in test))
+            vectors.update(zip(asked, model.embed([q for _, q in asked]), strict=True))
+            print(f"  question side, fold {n + 1}: {time.perf_counter() - start:.0f} s", flush=True)
+    return vectors, tune_questions.fit(model_zip, _tuning_items(examples))
+
+
+def write_reference(tuning: Path) -> None:
+    """Vectors of REFERENCE_QUESTIONS from sentence-transformers with the written tuning in place: the fixture
+    that tests ONNX Runtime's question side against (tests/test_question_tuning.py)."""
+    parameters = read_tuning(tuning)
+    rows = tune_questions.reference_vectors(model_zip_path(), parameters, REFERENCE_QUESTIONS)
+    fixture = {
+        "tuning_sha256": hashlib.sha256(tuning.read_bytes()).hexdigest(),
+        "questions": list(REFERENCE_QUESTIONS),
+        "vectors": [[round(float(v), 7) for v in row] for row in rows],
+    }
+    REFERENCE.write_text(json.dumps(fixture) + "\n", encoding="utf-8")
+
+
+def fit_mode(
+    examples: list[Example], names: tuple[str, ...], news_correction: bool, outcomes_to: Path | None = None
+) -> dict[str, object]:
     ranked = tuple(n for n in names if n not in STORY_LEVEL)
     ranking = Ranking([FEATURES.index(n) for n in ranked], news_correction)
     ev = Evidence(tuple(n for n in CONFIDENCE_FEATURES if n in names), tuple(CONFIDENCE_MARGINS))
     ev = Evidence(ev.features, tuple(n for n in ev.margins if n == "score" or n in names))
     start = time.perf_counter()
     outcomes, tops = out_of_fold(examples, ranking, ev)
+    if outcomes_to is not None:  # for tables of what the minimum trades (any threshold's figures follow from them)
+        rows = [[o.dataset, o.answerable, round(o.confidence, 6), o.top_right, round(o.rr, 6)] for o in outcomes]
+        outcomes_to.write_text(json.dumps(rows) + "\n", encoding="utf-8")
     cal = fit_calibration(tops)
     ranker = fit_ranker(examples, ranking)
     threshold, low = choose_thresholds(outcomes)
@@ -553,13 +683,15 @@ def main(argv: list[str]) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     p.add_argument("--dry-run", action="store_true", help="print the figures, write nothing")
     p.add_argument("--lexical-only", action="store_true", help="fit only the weights used without embeddings")
+    p.add_argument("--outcomes", type=Path, help="write each mode's out-of-fold outcomes to OUTCOMES.MODE.json")
     p.add_argument("--out", type=Path, default=MODEL_PATH)
+    p.add_argument("--tuning-out", type=Path, default=QUESTION_TUNING)
     args = p.parse_args(argv)
     import sklearn
 
     modes: dict[str, dict[str, object]] = {}
     fitted_on: dict[str, object] = {}
-    embed = None if args.lexical_only else load_embedder(batch=True)
+    embed = None if args.lexical_only else Remembering(load_embedder(batch=True))
     lexical = tuple(n for n in LEXICAL if n not in SEMANTIC_ONLY)
     plans = [("lexical", lexical, None, False)] + ([("semantic", LEXICAL + SEMANTIC, embed, True)] if embed else [])
     for mode, names, embedder, news_correction in plans:
@@ -567,9 +699,16 @@ def main(argv: list[str]) -> int:
         wiki, wiki_counts = wikiqa(embedder)
         sq, sq_counts = squad(embedder)
         written, news_counts = news(embedder)
+        if embedder is not None:  # the questions again, embedded by the question side tuned out of fold
+            print(f"{mode}: tuning the question side", flush=True)
+            asked_vectors, parameters = tune_question_side(wiki + sq + written)
+            wiki, _ = wikiqa(embedder, asked_vectors)
+            sq, _ = squad(embedder, asked_vectors)
+            written, _ = news(embedder, asked_vectors)
         asked = len(wiki) + len(sq) + len(written)
         print(f"{mode}: features of {asked} questions in {time.perf_counter() - start:.0f} s")
-        modes[mode] = fit_mode(wiki + sq + written, names, news_correction)
+        dump = None if args.outcomes is None else args.outcomes.with_suffix(f".{mode}.json")
+        modes[mode] = fit_mode(wiki + sq + written, names, news_correction, dump)
         print(json.dumps(modes[mode]["out_of_fold"], indent=None))
         fitted_on = {
             "wikiqa": {"file": "WikiQA-train.tsv (Yang, Yih and Meek, EMNLP 2015)", **wiki_counts},
@@ -618,6 +757,11 @@ def main(argv: list[str]) -> int:
         return 0
     args.out.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {args.out}")
+    if embed is not None:
+        tuned_on = f"the questions of {' and '.join(TUNED_ON)} (fitted_on in {args.out.name})"
+        _write_tuning(args.tuning_out, parameters, tuned_on)
+        write_reference(args.tuning_out)
+        print(f"wrote {args.tuning_out} and {REFERENCE.relative_to(ROOT)}")
     return 0
 
 

@@ -124,8 +124,8 @@ def _corpus(folder: Path, semantic: bool) -> tuple[Corpus, Callable[[str], np.nd
     """The stories in memory, with their sentence embeddings and a question embedder when semantic."""
     from index.build import build
     from index.corpus import Corpus
-    from index.service import load_embedder
+    from index.service import load_embedder, load_question_embedder
 
     embedder = load_embedder(batch=True) if semantic else None
     index, _ = build(folder, embedder=embedder)
-    return Corpus(index), (embedder.model.embed_one if embedder else None)
+    return Corpus(index), (load_question_embedder().model.embed_one if semantic else None)

@@ -39,9 +39,13 @@ def open_service(settings: Settings) -> AnswerService:
 
 
 def batch_embedder(settings: Settings) -> NamedEmbedder | None:
-    """The sentence-embedding model for an index build (every core), or None with STORYBOT_SEMANTIC=false. Its
-    ready-to-load copy goes beside the index, so that the next `storybot ask` loads it in a fraction of the time."""
+    """The sentence-embedding model for an index build (every core), or None with STORYBOT_SEMANTIC=false. A
+    ready-to-load copy of it, and of the model's question side, goes beside the index, so that the next
+    `storybot ask` loads the question side in a fraction of the time."""
     from index.embed import cache_beside
-    from index.service import load_embedder
+    from index.service import load_embedder, load_question_embedder
 
-    return load_embedder(batch=True, cache=cache_beside(settings.index_path)) if settings.semantic else None
+    if not settings.semantic:
+        return None
+    load_question_embedder(cache=cache_beside(settings.index_path))  # leaves its copy; freed at once
+    return load_embedder(batch=True, cache=cache_beside(settings.index_path))
