@@ -122,7 +122,8 @@ class AnswerService:
         self._question_vector = lru_cache(maxsize=QUESTION_CACHE)(self._embed_question)
 
     def embedder(self) -> NamedEmbedder | None:
-        """The sentences' embedding model when semantic answers are on, loaded once, when an index is built."""
+        """The sentences' embedding model when semantic answers are on, loaded when an index is built (and freed
+        after it, from its ready-to-load copy beside the index the next load takes a fraction of a second)."""
         if not self.semantic:
             return None
         with self._embedder_lock:
@@ -198,6 +199,7 @@ class AnswerService:
             from index.build import build_and_save
 
             report = build_and_save(self.stories_dir, self.index_path, embedder=self.embedder())
+            self._embedder = None  # answering needs only the question side: the sentences' model is freed
         self._corpus = self._open_corpus()
         return report
 
@@ -409,5 +411,6 @@ class AnswerService:
         with self._lock:
             embedder = self.embedder() if rebuild else None
             report = build_and_save(self.stories_dir, self.index_path, embedder=embedder) if rebuild else None
+            self._embedder = None  # answering needs only the question side: the sentences' model is freed
             self._corpus = self._open_corpus()
             return report

@@ -47,8 +47,8 @@ def test_answers_embed_questions_with_the_tuning_and_never_load_the_sentences_mo
 ) -> None:
     service = AnswerService(index_path, stories_dir, semantic=True)
     service.reload()  # the fixture's index has no embeddings: built here with the sentences' model
-    assert service.embedder() is not None
-    assert service.embedder().version == MODEL_VERSION  # type: ignore[union-attr]
+    assert service._embedder is None  # and freed after the build
+    assert service.corpus.embedder == MODEL_VERSION
     fresh = AnswerService(index_path, stories_dir, semantic=True)
     answer = fresh.ask(QUESTIONS[4])
     assert answer.hits
