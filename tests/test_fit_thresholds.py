@@ -46,3 +46,16 @@ def test_one_lucky_threshold_of_a_small_set_does_not_pick_the_minimum() -> None:
     )
     best, _ = F.choose_thresholds(spike)
     assert 0.5 < best <= 0.6
+
+
+def test_where_the_news_set_is_level_the_other_sets_choose_within_that_level() -> None:
+    # one news question of 300 (right, at 0.35) is all that separates 0.15 from 0.55 for the news set: too
+    # little to choose by, so SQuAD's unanswerable questions at 0.4 choose a minimum above them
+    news = _set("news", right=[0.35] + [0.6 + 0.001 * i for i in range(200)], wrong=[], unanswerable=[0.1] * 99)
+    squad = _set("squad", right=[0.7] * 20, wrong=[], unanswerable=[0.4] * 40)
+    best, _ = F.choose_thresholds(news + squad)
+    assert 0.4 < best < 0.6
+    # a clear difference on the news set still decides alone: with 20 of its questions at 0.35, it is 0.35
+    news = _set("news", right=[0.35] * 20 + [0.6 + 0.001 * i for i in range(180)], wrong=[], unanswerable=[0.1] * 99)
+    best, _ = F.choose_thresholds(news + squad)
+    assert 0.1 < best <= 0.35

@@ -94,6 +94,7 @@ MAYBE_WINDOW = 0.05  # ... among the questions of confidences this close above t
 SERVED = "news"  # the data set like what the bot serves: the minimum confidence is chosen on it
 GRID_STEP = 0.01  # the thresholds tried, this far apart
 SMOOTHING = 0.03  # accuracy averaged over thresholds this close when choosing the minimum
+LEVEL = 0.005  # ... and thresholds whose news-set accuracy is this close to the best are as good for it
 # What the confidence weighs (those of a mode's features): the best candidate's own evidence, and its
 # margins to the runner-up in the same terms. Chosen by out-of-fold calibration and transfer.
 CONFIDENCE_FEATURES: tuple[str, ...] = (
@@ -534,12 +535,19 @@ def figures(outcomes: list[Outcome], threshold: float) -> dict[str, object]:
     return out
 
 
+def _accuracy(mine: list[Outcome], t: float) -> float:
+    good = sum((o.confidence >= t and o.top_right) or (not o.answerable and o.confidence < t) for o in mine)
+    return good / len(mine)
+
+
 def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
     """min_confidence: the best accuracy out of fold on the news set (SERVED), the kind of story and of
     question the bot is for. WikiQA and SQuAD, where half to two thirds of the questions have no answer,
     would put it where a news reader's answerable question with the right sentence on top is refused
     (their own best accuracy lies well above the news set's). Accuracy is averaged over the thresholds
-    within SMOOTHING of each, so that one question of a small set does not pick it. Without the news set
+    within SMOOTHING of each, so that one question of a small set does not pick it. Where the news set's
+    accuracy is level (within LEVEL of its best: two or three of its questions), it cannot choose, and the
+    threshold among those best for all the data sets' mean accuracy is taken. Without the news set
     (transfer to it), the data sets' mean accuracy, each weighing the same.
     maybe_confidence: the lowest bound at which the top sentences just above it (within MAYBE_WINDOW)
     are still right at least MAYBE_PRECISION of the time. Not the whole band's average: a band reaching
@@ -549,18 +557,18 @@ def choose_thresholds(outcomes: list[Outcome]) -> tuple[float, float]:
     sets = {o.dataset for o in outcomes} - {"squad_unscoped"}  # the shared scorers ask scoped
     judged = [SERVED] if SERVED in sets else sorted(sets)
 
-    def accuracy(t: float) -> float:
-        total = 0.0
-        for d in judged:
-            mine = [o for o in outcomes if o.dataset == d]
-            good = sum((o.confidence >= t and o.top_right) or (not o.answerable and o.confidence < t) for o in mine)
-            total += good / len(mine)
-        return total / len(judged)
+    by_set = {d: [o for o in outcomes if o.dataset == d] for d in sets}
 
-    raw = [accuracy(t) for t in grid]
+    def accuracy(t: float, of: list[str]) -> float:
+        return float(np.mean([_accuracy(by_set[d], t) for d in of]))
+
+    raw = [accuracy(t, judged) for t in grid]
     reach = round(SMOOTHING / GRID_STEP)
     smoothed = [float(np.mean(raw[max(0, i - reach) : i + reach + 1])) for i in range(len(grid))]
-    best = grid[max(range(len(grid)), key=lambda i: (smoothed[i], -abs(grid[i] - 0.5)))]
+    top = max(smoothed)
+    level = [i for i in range(len(grid)) if smoothed[i] >= top - LEVEL]
+
+    best = grid[max(level, key=lambda i: (accuracy(grid[i], sorted(sets)), -abs(grid[i] - 0.5)))]
     low = best
     for t in [g for g in grid if g < best]:  # the lowest bound whose band is right often enough
         band = [o for o in outcomes if t <= o.confidence < min(best, t + MAYBE_WINDOW)]
