@@ -76,9 +76,10 @@ def _build_embedded(stories: Path, index_path: Path) -> dict[str, float]:
     its ready-to-load copy beside the index (as a first `storybot index` does), which the serving probe then opens."""
     from index.build import build_and_save
     from index.embed import cache_beside
-    from index.service import load_embedder
+    from index.service import load_embedder, load_question_embedder
 
     start, cpu = time.perf_counter(), time.process_time()
+    load_question_embedder(cache=cache_beside(index_path))  # its ready-to-load copy too, as `storybot index` leaves
     embedder = load_embedder(batch=True, cache=cache_beside(index_path))
     loaded = time.perf_counter()
     report = build_and_save(stories, index_path, reuse=False, embedder=embedder)
