@@ -65,7 +65,7 @@ import tune_questions  # noqa: E402  (tools/, beside this file)
 
 from index.build import build  # noqa: E402
 from index.corpus import Corpus  # noqa: E402
-from index.embed import (  # noqa: E402  # noqa: E402
+from index.embed import (  # noqa: E402
     MODEL_VERSION,
     QUESTION_TUNING,
     TUNING_FORMAT,
@@ -518,7 +518,7 @@ def figures(outcomes: list[Outcome], threshold: float) -> dict[str, object]:
         precision = right / len(answered) if answered else 0.0
         recall = right / len(answerable) if answerable else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        accuracy = (right + sum(not o.answerable and o.confidence < threshold for o in mine)) / len(mine)
+        accuracy = _accuracy(mine, threshold)
         error, _ = ece([(o.confidence, o.top_right) for o in mine])
         out[dataset] = {
             "questions": len(mine),
