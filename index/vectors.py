@@ -16,7 +16,7 @@ from functools import cache
 
 import numpy as np
 
-SHORTLIST = 2000  # sentences given an exact cosine in a large search
+SHORTLIST = 1000  # sentences given an exact cosine in a large search
 COARSE_DIMENSIONS = 128  # principal components of the coarse score
 FIT_SAMPLE = 8192  # vectors the components are fitted on, evenly spaced through the index
 CHUNK = 4096  # rows widened to float32 at a time while projecting
