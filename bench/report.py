@@ -36,6 +36,8 @@ MAX_SERVE_RSS_MB = 400.0  # the ONNX Runtime session alone took about this much 
 
 _LATER = "Section"  # the line a partial run (`--sections`) adds under the header starts so
 _SECTION = re.compile(r"^\*\*(\d)\. ", re.MULTILINE)
+_WHEN_LINE = re.compile(r"^Sections? ([\d, and]+?) (from .*)$")  # "Sections 3 and 4 from a later run: ..."
+_HISTORY = "**Earlier runs of section {}.**"  # a paragraph kept by hand under a section: what it measured before
 
 
 def _sections_of(table: str) -> dict[int, str]:
@@ -44,6 +46,31 @@ def _sections_of(table: str) -> dict[int, str]:
     cuts = [(0, 0), *starts]
     ends = [start for _, start in starts] + [len(table)]
     return {number: table[start:end] for (number, start), end in zip(cuts, ends, strict=True)}
+
+
+def _when_line(sections: frozenset[int] | set[int], rest: str) -> str:
+    names = " and ".join(str(n) for n in sorted(sections))
+    return f"{_LATER}{'s' if len(sections) > 1 else ''} {names} {rest}"
+
+
+def _without(line: str, chosen: frozenset[int]) -> str:
+    """A header line saying when some sections were measured, less the sections measured again now ('' when
+    none is left). A line not of that form is kept whole."""
+    found = _WHEN_LINE.match(line)
+    if found is None:
+        return line
+    left = {int(n) for n in re.findall(r"\d+", found.group(1))} - chosen
+    return _when_line(left, found.group(2)) if left else ""
+
+
+def _with_history(new: str, old: str, number: int) -> str:
+    """The section as this run measured it, with the paragraph of its earlier runs carried over from before."""
+    start = old.find(_HISTORY.format(number))
+    if start < 0 or _HISTORY.format(number) in new:
+        return new
+    end = old.find("\n\n", start)
+    paragraph = old[start:] if end < 0 else old[start:end]
+    return new.rstrip("\n") + "\n\n" + paragraph.strip() + "\n\n"
 
 
 def ms(seconds: float) -> str:
@@ -387,12 +414,13 @@ class Report:
         saying when they were measured. A section starts at its bold number ("**3. ") and runs to the next."""
         ours = _sections_of(self.markdown())
         theirs = _sections_of(before)
-        head = [line for line in theirs.pop(0, "").splitlines() if line.strip() and not line.startswith(_LATER)]
-        names = " and ".join(str(n) for n in sorted(chosen))
-        plural = "s" if len(chosen) > 1 else ""
-        head += ["", f"{_LATER}{plural} {names} from a later run: {self.when}; {self.machine}.", ""]
+        lines = [line for line in theirs.pop(0, "").splitlines() if line.strip()]
+        head = [line for line in lines if not line.startswith(_LATER)]
+        # older runs' lines keep the sections this run leaves as they were
+        older = [kept for line in lines if line.startswith(_LATER) and (kept := _without(line, chosen))]
+        head += ["", _when_line(chosen, f"from a later run: {self.when}; {self.machine}."), *older, ""]
         for number in chosen:
-            theirs[number] = ours.get(number, "")
+            theirs[number] = _with_history(ours.get(number, ""), theirs.get(number, ""), number)
         body = "".join(theirs[n] for n in sorted(theirs))
         return "\n".join(head) + "\n" + body.rstrip() + "\n"
 

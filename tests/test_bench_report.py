@@ -266,9 +266,25 @@ def test_a_run_of_some_sections_replaces_only_those_in_the_table_before() -> Non
     again = Report("x", "2026-01-03 09:00 UTC", "")
     again.cold = ColdStart(0.25, 0.25, 11)
     twice = again.spliced(table, frozenset({4}))
-    assert twice.count("from a later run") == 1  # the newer line replaces the older
+    assert twice.count("from a later run") == 2  # section 4's newer line, and section 3's older one without 4
     assert "Section 4 from a later run: 2026-01-03" in twice
+    assert "Section 3 from a later run: 2026-01-02 09:00 UTC; 2 cores (nproc), Other CPU" in twice
     assert "**4,980 sentences**" in twice
+    third = again.spliced(twice, frozenset({3, 4}))
+    assert third.count("from a later run") == 1  # every section the older lines named was measured again
+
+
+def test_a_sections_paragraph_of_earlier_runs_is_kept_when_it_is_measured_again() -> None:
+    first = report()
+    first.semantic = semantic()
+    history = "**Earlier runs of section 3.** Before the change, 2026-01-01: p50 9.0 ms against 8.0."
+    kept = first.markdown().replace("\n**4. ", f"\n{history}\n\n**4. ", 1)
+    later = report()
+    later.semantic = semantic()
+    table = later.spliced(kept, frozenset({3}))
+    assert table.count(history) == 1
+    assert table.index("**3. ") < table.index(history) < table.index("**4. ")
+    assert later.spliced(first.markdown(), frozenset({3})).count("Earlier runs") == 0
 
 
 def test_the_coalescing_section_reads_each_way_as_a_ratio_of_one_call_per_question() -> None:
