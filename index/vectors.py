@@ -2,12 +2,12 @@
 
 A full scan of float32 vectors is one memory-bound pass over 4 bytes a number: at 100k sentences of 384,
 150 MB a question. Here the vectors stay float16 (half that memory), and a search over more than SHORTLIST
-sentences scores them first on their leading COARSE_DIMENSIONS principal components (float32, fitted at
-load on a sample of the index's own vectors), then takes exact cosines of the SHORTLIST best by that score
-only. The exact cosines are the float32 numbers a full scan computes; which sentences reach the shortlist
-is the approximation (tests/test_vectors.py holds it to a full scan on real stories embedded by the real
-model; the bench counts the questions whose nearest sentences differ). A range of at most SHORTLIST
-sentences (a small index, one story) is searched in full.
+sentences scores them first on their leading COARSE_DIMENSIONS principal components (fitted at load on a sample
+of the index's own vectors; kept as int8 and multiplied in ONNX Runtime, index/coarse.py: 12.8 MB a question at
+100k), then takes exact cosines of the SHORTLIST best by that score only. The exact cosines are the float32
+numbers a full scan computes; which sentences reach the shortlist is the approximation (tests/test_vectors.py
+holds it to a full scan on real stories embedded by the real model; the bench counts the questions whose
+nearest sentences differ). A range of at most SHORTLIST sentences (a small index, one story) is searched in full.
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ from __future__ import annotations
 from functools import cache
 
 import numpy as np
+
+from index.coarse import CoarseScorer, quantize
 
 SHORTLIST = 1000  # sentences given an exact cosine in a large search
 COARSE_DIMENSIONS = 128  # principal components of the coarse score
@@ -40,9 +42,7 @@ class SentenceVectors:
         self._bits = half.view(np.uint16)
         self.shortlist = shortlist
         self._basis: np.ndarray | None = None  # (dimensions, coarse) float32: the leading components
-        # (coarse, count) float32: each sentence on them, a column each. This way round, BLAS scores every
-        # sentence in one streaming pass; with a row a sentence, OpenBLAS's transposed product was far slower.
-        self._coarse: np.ndarray | None = None
+        self._coarse: CoarseScorer | None = None  # each sentence on them, int8
         if self.count > shortlist:
             self._fit(min(coarse_dimensions, self.dimensions))
 
@@ -77,25 +77,29 @@ class SentenceVectors:
             candidates = np.arange(lo, hi)
             cosines = self.rows(lo, hi) @ query
         else:
-            coarse = (query @ self._basis) @ self._coarse[:, lo:hi]
+            coarse = self._coarse.scores(query @ self._basis)[lo:hi]
             candidates = np.argpartition(-coarse, self.shortlist - 1)[: self.shortlist] + lo
             cosines = self.take(candidates) @ query
         return candidates[np.argpartition(-cosines, k - 1)[:k]]
 
     def _fit(self, width: int) -> None:
-        """The leading principal components of a sample, and every sentence projected on them (centred)."""
+        """The leading principal components of a sample, and every sentence projected on them (centred), as int8
+        on each component's scale: the sample's largest magnitude on it (the rare sentence beyond is clipped,
+        which can only lower its rank in the shortlist by that one component's excess)."""
         step = max(1, self.count // FIT_SAMPLE)
         sample = self.take(np.arange(0, self.count, step))
         centre = sample.mean(axis=0, dtype=np.float64).astype(np.float32)
         sample -= centre
         # float32 is plenty for the components: they only choose the shortlist, never a cosine
         _, vectors = np.linalg.eigh((sample.T @ sample).astype(np.float64))  # ascending eigenvalues
-        del sample
         basis = np.ascontiguousarray(vectors[:, ::-1][:, :width], dtype=np.float32)
-        coarse = np.empty((width, self.count), dtype=np.float32)
+        largest = np.abs(sample @ basis).max(axis=0)
+        del sample
+        scale = np.where(largest > 0, largest / 127.0, 1.0).astype(np.float32)
+        coarse = np.empty((width, self.count), dtype=np.int8)
         for lo in range(0, self.count, CHUNK):
             hi = min(self.count, lo + CHUNK)
             rows = self.rows(lo, hi)
             rows -= centre
-            coarse[:, lo:hi] = basis.T @ rows.T
-        self._basis, self._coarse = basis, coarse
+            coarse[:, lo:hi] = quantize(basis.T @ rows.T, scale)
+        self._basis, self._coarse = basis, CoarseScorer(coarse, scale)
