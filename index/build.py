@@ -26,7 +26,7 @@ from index.types import Dropped
 
 # Names what reading, cleaning and splitting make of a file (index/read.py, clean.py, split.py,
 # segment.py): bump it whenever a change there changes a story's record, so rebuilds re-analyse.
-RECORDS = "2026.12-1"
+RECORDS = "2026.12-2"
 
 # Called after each file with (files done, files in all, stories reused so far).
 OnFile = Callable[[int, int, int], None]

@@ -66,7 +66,8 @@ _LIST_HEADER = re.compile(
 )
 # A copyright line or "all rights reserved" is never the story; the weaker words (cookies, privacy,
 # copyright as a subject) are, unless the line addresses the reader or is not a sentence.
-_LEGAL = _Words(r"©|\(c\)\s*\d{4}|all rights reserved|copyright\s+(?:©\s*)?\d{4}")
+# "©" opening the line or before a year: mid-sentence it is a character in the story ("said © the ...")
+_LEGAL = _Words(r"^\W*©|©\s*\d{4}|\(c\)\s*\d{4}|all rights reserved|copyright\s+(?:©\s*)?\d{4}")
 _LEGAL_WORDS = _Words(
     r"cookie|copyright|privacy (?:policy|notice|settings)|terms (?:of|and) (?:use|service|conditions)"
 )

@@ -265,3 +265,15 @@ def test_the_shipped_copies_are_the_shared_stories() -> None:
     assert (FIXTURES / "rail-strike-called-off.txt").read_bytes() == (
         SHARED_STORIES / "rail-strike-called-off.txt"
     ).read_bytes()
+
+
+def test_a_copyright_sign_inside_a_sentence_keeps_the_sentence() -> None:
+    """Found by tests/test_bot_hostile.py: "©" mid-sentence made every line a copyright notice, and the story empty."""
+    text = (
+        "Talks\n\nThe third summit between the two leaders will be held in Hanoi next month, officials said.\n\n"
+        "Officials in Seoul said © the meeting would run for two days.\n\n© 2026 The Example Times\n"
+    )
+    story = clean(RawStory(id="t", path="t.txt", text=text))
+    kept = [p.text for p in story.paragraphs]
+    assert any("Officials in Seoul said ©" in line for line in kept)
+    assert [d.text for d in story.dropped if d.reason == "cookie or copyright notice"] == ["© 2026 The Example Times"]
